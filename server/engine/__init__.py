@@ -1,0 +1,23 @@
+"""The pure session engine: decide(state, command, now) and apply(state, event).
+
+No I/O, no clock, no database: `now` is an argument and the caller stores events.
+"""
+
+from server.engine.apply import apply, apply_all, initial_state, replay
+from server.engine.decide import decide
+from server.engine.registry import Command, CommandRejected, Event
+from server.engine.state import Actor, ActorRole, SessionState
+
+__all__ = [
+    "Actor",
+    "ActorRole",
+    "Command",
+    "CommandRejected",
+    "Event",
+    "SessionState",
+    "apply",
+    "apply_all",
+    "decide",
+    "initial_state",
+    "replay",
+]
