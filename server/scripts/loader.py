@@ -740,3 +740,20 @@ def _not_one_of(field: str, value: object, expected: str) -> str:
     message = f"{field} must be one of {', '.join(options)}; got '{shown}'"
     close = difflib.get_close_matches(str(value), options, n=1)
     return f"{message}; did you mean '{close[0]}'?" if close else message
+
+
+def step_lines(raw: str | bytes) -> dict[str, int]:
+    """The line each step starts on, by step id; empty when the text does not compose."""
+    try:
+        root = _compose(_decode(raw))
+        doc = _Document(root) if root is not None else None
+    except Exception:  # only a helper for messages: a bad file has no lines to offer
+        return {}
+    steps = doc.data.get("steps") if doc is not None and isinstance(doc.data, dict) else None
+    if not isinstance(steps, list):
+        return {}
+    return {
+        step["id"].strip(): doc.line(("steps", i))
+        for i, step in enumerate(steps)
+        if doc is not None and _has_str(step, "id")
+    }
