@@ -190,7 +190,12 @@ def _case_owner(state: SessionState, ev: CaseOwnerSet) -> SessionState:
 @applies(CardAdded)
 def _card_added(state: SessionState, ev: CardAdded) -> SessionState:
     card = Card(
-        id=ev.card_id, step_id=ev.step_id, author_id=ev.author_id, text=ev.text, created_at=ev.at
+        id=ev.card_id,
+        step_id=ev.step_id,
+        author_id=ev.author_id,
+        text=ev.text,
+        created_at=ev.at,
+        case_id=ev.case_id,
     )
     return replace(state, cards=put(state.cards, card.id, card))
 
@@ -205,7 +210,11 @@ def _card_edited(state: SessionState, ev: CardEdited) -> SessionState:
 
 @applies(CardWithdrawn)
 def _card_withdrawn(state: SessionState, ev: CardWithdrawn) -> SessionState:
-    return replace(state, cards=drop(state.cards, ev.card_id))
+    return replace(
+        state,
+        cards=drop(state.cards, ev.card_id),
+        withdrawn_cards=state.withdrawn_cards | {ev.card_id},
+    )
 
 
 @applies(ClusterAdded)

@@ -51,6 +51,7 @@ from server.engine.events import (
     TimerStarted,
 )
 from server.engine.registry import (
+    CARD_RULES,
     ENTER_HOOKS,
     HANDLERS,
     Command,
@@ -61,6 +62,7 @@ from server.engine.registry import (
 )
 from server.engine.state import ActorRole, SessionState, SessionStatus, TimerStatus
 from server.engine.text import CARD_MAX, NAME_MAX, clean
+from server.scripts.schema import Step
 
 MAX_PARTICIPANTS = 5000
 MAX_CARDS = 5000
@@ -269,11 +271,14 @@ def _set_case_owner(state: SessionState, cmd: SetCaseOwner, now: float) -> Outco
 # -- cards and clusters ------------------------------------------------------------
 
 
-def _card_step(state: SessionState) -> str | CommandRejected:
+def _card_step(state: SessionState, cmd: Command) -> Step | CommandRejected:
     step = state.step
     if step is None or not step.cards:
         return CommandRejected("Cards are not open in this step.", "cards_closed")
-    return step.id
+    rule = CARD_RULES.get(step.kind)
+    if rule is not None and (err := rule(state, step, cmd.actor)):
+        return err
+    return step
 
 
 def _own_card(state: SessionState, cmd: Command, card_id: str) -> CommandRejected | None:
@@ -295,25 +300,27 @@ def _add_card(state: SessionState, cmd: AddCard, now: float) -> Outcome:
         return err
     if not _id_ok(cmd.card_id):
         return CommandRejected("The card has no valid id.", "invalid")
-    if cmd.card_id in state.cards:
+    if cmd.card_id in state.cards or cmd.card_id in state.withdrawn_cards:
         return []  # the same card sent twice (a resend after a dropped connection)
-    step_id = _card_step(state)
-    if isinstance(step_id, CommandRejected):
-        return step_id
+    step = _card_step(state, cmd)
+    if isinstance(step, CommandRejected):
+        return step
     if len(state.cards) >= MAX_CARDS:
         return CommandRejected("This session has too many cards.", "full")
     cleaned = clean(cmd.text, CARD_MAX, what="The card")
     if isinstance(cleaned, CommandRejected):
         return cleaned
     text, masked = cleaned
+    case = state.case_for(step.id)
     return [
         CardAdded(
             at=now,
             card_id=cmd.card_id,
-            step_id=step_id,
+            step_id=step.id,
             author_id=cmd.actor.id,
             text=text,
             masked=masked,
+            case_id=None if case is None else case.id,
         )
     ]
 

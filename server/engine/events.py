@@ -102,6 +102,7 @@ class CardAdded(Event):
     author_id: str
     text: str
     masked: int = 0
+    case_id: str | None = None
 
 
 @event

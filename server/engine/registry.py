@@ -36,12 +36,14 @@ Outcome = list[Event] | CommandRejected
 Handler = Callable[[SessionState, Any, float], Outcome]
 Applier = Callable[[SessionState, Any], SessionState]
 EnterHook = Callable[[SessionState, Step, float], list[Event]]
+CardRule = Callable[[SessionState, Step, Actor], CommandRejected | None]
 
 COMMAND_TYPES: dict[str, type[Command]] = {}
 EVENT_TYPES: dict[str, type[Event]] = {}
 HANDLERS: dict[type[Command], Handler] = {}
 APPLIERS: dict[type[Event], Applier] = {}
 ENTER_HOOKS: dict[str, EnterHook] = {}
+CARD_RULES: dict[str, CardRule] = {}
 
 C = TypeVar("C", bound=type[Command])
 E = TypeVar("E", bound=type[Event])
@@ -77,6 +79,16 @@ def applies(ev: type[Event]) -> Callable[[F], F]:
 def on_enter(kind: str) -> Callable[[F], F]:
     def register(fn: F) -> F:
         ENTER_HOOKS[kind] = fn  # type: ignore[assignment]
+        return fn
+
+    return register
+
+
+def card_rule(kind: str) -> Callable[[F], F]:
+    """A kind's extra check before a card is added in its step (None = allowed)."""
+
+    def register(fn: F) -> F:
+        CARD_RULES[kind] = fn  # type: ignore[assignment]
         return fn
 
     return register

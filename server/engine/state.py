@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from server.engine.poll import PollState
 from server.scripts.schema import Script, Step
 
 
@@ -84,6 +85,7 @@ class Card:
     created_at: float
     cluster_id: str | None = None
     edited: bool = False
+    case_id: str | None = None  # the case on the wall when it was added (case walkthrough)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,9 +166,10 @@ class SessionState:
     timer: Timer = Timer()
     participants: Mapping[str, Participant] = field(default_factory=dict)
     cards: Mapping[str, Card] = field(default_factory=dict)
+    withdrawn_cards: frozenset[str] = frozenset()  # so a late resend cannot bring one back
     clusters: Mapping[str, Cluster] = field(default_factory=dict)
     rounds: Mapping[str, RoundState] = field(default_factory=dict)
-    polls: Mapping[str, Any] = field(default_factory=dict)
+    polls: Mapping[str, PollState] = field(default_factory=dict)
     decisions: tuple[Decision, ...] = ()
     actions: tuple[ActionItem, ...] = ()
     cases: tuple[CaseRef, ...] = ()
@@ -196,6 +199,13 @@ class SessionState:
 
     def clusters_for(self, step_id: str) -> list[Cluster]:
         return [c for c in self.clusters.values() if c.step_id == step_id]
+
+    def case_for(self, step_id: str) -> CaseRef | None:
+        """The case a case-walkthrough step is at, if any."""
+        index = self.case_positions.get(step_id)
+        if index is None or not 0 <= index < len(self.cases):
+            return None
+        return self.cases[index]
 
     def participant_role(self, participant_id: str) -> str | None:
         if participant_id == self.case_owner:
