@@ -527,7 +527,7 @@ def _explain(err: ErrorDetails, doc: _Document) -> _Issue:
         return _Issue(line, _bad_kind(where, doc, err))
     if kind == "value_error" and not where.field:
         return _model_error(where, doc, err)
-    return _Issue(doc.line(where.path), _bad_value(where, doc, err))
+    return _Issue(doc.line(where.path, key=True), _bad_value(where, doc, err))
 
 
 def _step_label(doc: _Document, index: int) -> str:
@@ -620,8 +620,23 @@ def _model_error(where: _Where, doc: _Document, err: ErrorDetails) -> _Issue:
     key = next((k for fragment, k in _MODEL_ERROR_KEYS if fragment in message), None)
     line = doc.line(where.path)
     if key is not None and (*where.path, key) in doc.spots:
-        line = doc.line((*where.path, key))
+        line = doc.line((*where.path, key), key=True)
+        repeat = _first_repeat(doc, (*where.path, key)) if "different" in message else None
+        line = doc.line((*where.path, key, repeat)) if repeat is not None else line
     return _Issue(line, f"{_owner_label(where, doc)}: {message}")
+
+
+def _first_repeat(doc: _Document, path: YamlPath) -> int | None:
+    """Index of the first list item under path that repeats an earlier one."""
+    seen: set[str] = set()
+    index = 0
+    while (*path, index) in doc.spots:
+        text = doc.text((*path, index))
+        if text is not None and text.strip() in seen:
+            return index
+        seen.add((text or "").strip())
+        index += 1
+    return None
 
 
 def _strip_value_error(message: str) -> str:
