@@ -22,6 +22,8 @@ from server.engine.registry import (
 from server.engine.state import RoundState, SessionState, SessionStatus
 from server.scripts.schema import RoundStep, Step
 
+KIND = "round"
+
 
 @command
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +76,7 @@ def speaking_order(state: SessionState, step: RoundStep) -> tuple[str, ...]:
     return tuple(p.id for p in ordered if p.id not in quiet)
 
 
-@on_enter("round")
+@on_enter(KIND)
 def _enter(state: SessionState, step: Step, now: float) -> list[Event]:
     assert isinstance(step, RoundStep)
     if step.id in state.rounds:
