@@ -100,9 +100,7 @@ def bar_chart_svg(
     fs = style.font_size
     line_height = round(fs * 1.3)
     labels = [f"{row.rank}. {one_line(row.label)}" for row in rows]
-    values = [
-        value_format(row.value) + (f" ({tie_label})" if row.tied else "") for row in rows
-    ]
+    values = [value_format(row.value) + (f" ({tie_label})" if row.tied else "") for row in rows]
     clean_title = one_line(title)
     if id_prefix is None:
         digest = hashlib.sha1(
@@ -158,9 +156,7 @@ def bar_chart_svg(
 
     desc = "; ".join(f"{label}: {value}" for label, value in zip(labels, values, strict=True))
     background = (
-        f'<rect width="100%" height="100%" fill="{style.background}"/>'
-        if style.background
-        else ""
+        f'<rect width="100%" height="100%" fill="{style.background}"/>' if style.background else ""
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" '

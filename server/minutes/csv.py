@@ -46,11 +46,25 @@ def _context(minutes: Minutes) -> tuple[str, str]:
 def decisions_csv(minutes: Minutes) -> bytes:
     lab = labels_for(minutes.language)
     title, day = _context(minutes)
-    head = [lab.no, lab.decision, lab.decided_by, lab.step, lab.edited.capitalize(),
-            lab.minutes, lab.date]
+    head = [
+        lab.no,
+        lab.decision,
+        lab.decided_by,
+        lab.step,
+        lab.edited.capitalize(),
+        lab.minutes,
+        lab.date,
+    ]
     rows = [
-        [str(no), d.text, d.decided_by or "", d.step_title or "",
-         lab.yes_word if d.edited else lab.no_word, title, day]
+        [
+            str(no),
+            d.text,
+            d.decided_by or "",
+            d.step_title or "",
+            lab.yes_word if d.edited else lab.no_word,
+            title,
+            day,
+        ]
         for no, d in enumerate(minutes.decisions, start=1)
     ]
     return write_csv(head, rows)

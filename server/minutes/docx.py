@@ -54,9 +54,7 @@ def _body(doc: Document, view: MinutesView) -> None:
             [str(d.no), d.text + (f" ({lab.edited})" if d.edited else ""), d.decided_by, d.step]
             for d in view.decisions
         ]
-        add_table(
-            doc, [lab.no, lab.decision, lab.decided_by, lab.step], rows, [1.1, 8.3, 3.5, 3.5]
-        )
+        add_table(doc, [lab.no, lab.decision, lab.decided_by, lab.step], rows, [1.1, 8.3, 3.5, 3.5])
     else:
         doc.add_paragraph(lab.no_decisions)
 

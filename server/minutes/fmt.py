@@ -52,9 +52,7 @@ def clock(moment: dt.datetime, language: Language | str) -> str:
     return f"{local.hour:02d}{sep}{local.minute:02d}"
 
 
-def time_span(
-    start: dt.datetime | None, end: dt.datetime | None, language: Language | str
-) -> str:
+def time_span(start: dt.datetime | None, end: dt.datetime | None, language: Language | str) -> str:
     """'kl. 09.00–09.55', 'kl. 09.00' or ''."""
     if start is None:
         return ""

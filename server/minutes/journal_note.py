@@ -4,7 +4,7 @@ It carries the date, the participants' roles (never their names), the
 pseudonymised case label, the learning question, the decision(s) and the
 agreed actions. Participant names that appear inside free text (a decision
 saying "Mette kontakter skolen", an action owner) are replaced by that
-person's role, and anything shaped like a CPR number is removed.
+person's role, and CPR numbers are masked (:mod:`server.privacy.cpr`).
 
 What it cannot do: recognise the child's or a parent's name typed into a
 decision. The case label is the only identifier the note is meant to carry.
@@ -19,13 +19,14 @@ from server.minutes import fmt
 from server.minutes.labels import Labels, labels_for, session_type_label
 from server.minutes.model import Minutes, Participant
 from server.minutes.text import clean, one_line
-
-# ddmmyy-xxxx (dash optional), day 01-31, month 01-12.
-_CPR = re.compile(r"(?<!\d)(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[- ]?\d{4}(?!\d)")
+from server.privacy.cpr import mask_cpr
 
 
 class _Redactor:
-    """Replaces participant names (full names and single name parts) by roles."""
+    """Replaces participant names (full names and single name parts) by roles.
+
+    A genitive ending stays: "Åse Kjærgaards forslag" becomes "Rådgivers forslag".
+    """
 
     def __init__(self, participants: tuple[Participant, ...], labels: Labels) -> None:
         replacements: dict[str, str] = {}
@@ -38,19 +39,20 @@ class _Redactor:
                 previous = replacements.get(key)
                 replacements[key] = role if previous in (None, role) else labels.name_removed
         self._exact = {k.casefold(): v for k, v in replacements.items()}
-        self._cpr_text = labels.cpr_removed
         keys = sorted(replacements, key=len, reverse=True)
         self._replacements = replacements
         self._pattern = (
-            re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in keys) + r")(?!\w)")
+            re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in keys) + r")('?s|')?(?!\w)")
             if keys
             else None
         )
 
     def __call__(self, text: str | None) -> str:
-        result = _CPR.sub(self._cpr_text, clean(text))
+        result = mask_cpr(clean(text))
         if self._pattern is not None:
-            result = self._pattern.sub(lambda m: self._replacements[m.group(1)], result)
+            result = self._pattern.sub(
+                lambda m: self._replacements[m.group(1)] + (m.group(2) or ""), result
+            )
         return result.strip()
 
     def owner(self, who: str | None) -> str:

@@ -63,7 +63,6 @@ class Labels:
     participant_roles: str
     agreed_actions: str
     name_removed: str
-    cpr_removed: str
     minutes_prefix: str  # file-name prefix, e.g. "referat"
     # Development plan
     development_plan: str
@@ -135,7 +134,6 @@ DA = Labels(
     participant_roles="Deltagere (roller)",
     agreed_actions="Aftalte handlinger",
     name_removed="[navn]",
-    cpr_removed="[cpr-nr. fjernet]",
     minutes_prefix="referat",
     development_plan="Udviklingsplan",
     focus_area="Indsatsområde",
@@ -233,7 +231,6 @@ EN = Labels(
     participant_roles="Participants (roles)",
     agreed_actions="Agreed actions",
     name_removed="[name]",
-    cpr_removed="[CPR number removed]",
     minutes_prefix="minutes",
     development_plan="Development plan",
     focus_area="Focus area",

@@ -99,9 +99,7 @@ def render_markdown(minutes: Minutes) -> str:
 
     out += [f"## {lab.actions}", ""]
     if view.actions:
-        rows = [
-            [str(a.no), escape_md(a.what), escape_md(a.who), a.due] for a in view.actions
-        ]
+        rows = [[str(a.no), escape_md(a.what), escape_md(a.who), a.due] for a in view.actions]
         out += _table([lab.no, lab.action, lab.who, lab.due], rows, "rlll")
     else:
         out.append(lab.no_actions)
@@ -125,9 +123,7 @@ def render_markdown(minutes: Minutes) -> str:
 
     if view.agenda:
         out += [f"## {lab.agenda}", ""]
-        rows = [
-            [str(a.no), escape_md(a.title), a.start, a.duration] for a in view.agenda
-        ]
+        rows = [[str(a.no), escape_md(a.title), a.start, a.duration] for a in view.agenda]
         out += _table([lab.no, lab.step, lab.start, lab.duration], rows, "rlll")
         out.append("")
 
