@@ -34,6 +34,8 @@ def _poll(doc: Document, view: MinutesView, poll: PollView) -> None:
             [2.6, 10.6, 3.2],
             right_aligned=(2,),
         )
+    else:
+        doc.add_paragraph(lab.no_votes)
     if poll.voters:
         doc.add_paragraph().add_run(lab.votes_by_name).bold = True
         add_table(doc, [lab.voter, lab.choice], [list(v) for v in poll.voters], [6.0, 10.4])

@@ -39,6 +39,8 @@ class Labels:
     polls: str
     poll_type: str
     ballots: str
+    no_votes: str
+    running: str
     option: str
     rank: str
     tied: str
@@ -110,6 +112,8 @@ DA = Labels(
     polls="Afstemninger",
     poll_type="Afstemningstype",
     ballots="Afgivne stemmer",
+    no_votes="Der er ikke afgivet nogen stemmer.",
+    running="i gang",
     option="Svarmulighed",
     rank="Placering",
     tied="delt",
@@ -207,6 +211,8 @@ EN = Labels(
     polls="Polls",
     poll_type="Poll type",
     ballots="Ballots cast",
+    no_votes="No votes were cast.",
+    running="running",
     option="Option",
     rank="Rank",
     tied="tied",

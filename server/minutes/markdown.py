@@ -53,6 +53,8 @@ def _poll(view: MinutesView, poll: PollView) -> list[str]:
             "rlr",
         )
         out.append("")
+    else:
+        out += [lab.no_votes, ""]
     if poll.voters:
         out += [f"**{lab.votes_by_name}**", ""]
         out += _table(

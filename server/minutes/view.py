@@ -180,6 +180,19 @@ def _step_contents(minutes: Minutes, labels: Labels) -> tuple[StepContentView, .
     return tuple(contents)
 
 
+def _agenda(minutes: Minutes, labels: Labels) -> tuple[AgendaRow, ...]:
+    """Steps with actual start and length; in a draft, the open step is "i gang"."""
+    lang = minutes.language
+    rows = []
+    for no, step in enumerate(minutes.steps, start=1):
+        duration = fmt.duration(step.duration_seconds, labels)
+        if not duration and minutes.is_draft and step.started_at is not None:
+            duration = labels.running
+        start = fmt.clock(step.started_at, lang) if step.started_at else ""
+        rows.append(AgendaRow(no, one_line(step.title), start, duration))
+    return tuple(rows)
+
+
 def build_view(minutes: Minutes) -> MinutesView:
     labels = labels_for(minutes.language)
     lang = minutes.language
@@ -217,14 +230,6 @@ def build_view(minutes: Minutes) -> MinutesView:
         polls=tuple(
             _poll_view(no, poll, minutes, labels) for no, poll in enumerate(minutes.polls, 1)
         ),
-        agenda=tuple(
-            AgendaRow(
-                no=no,
-                title=one_line(step.title),
-                start=fmt.clock(step.started_at, lang) if step.started_at else "",
-                duration=fmt.duration(step.duration_seconds, labels),
-            )
-            for no, step in enumerate(minutes.steps, start=1)
-        ),
+        agenda=_agenda(minutes, labels),
         step_contents=_step_contents(minutes, labels),
     )

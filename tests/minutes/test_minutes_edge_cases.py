@@ -123,3 +123,18 @@ def test_five_hundred_cards_render(pdf_text: PdfText) -> None:
 def test_anonymous_poll_cannot_carry_voter_lines() -> None:
     with pytest.raises(ValueError, match="anonymous"):
         Poll("Spørgsmål", "choice", 1, voters=(VoterLine("Mette", "Ja"),))
+
+
+def test_draft_shows_the_open_step_as_running(kvifa: Minutes) -> None:
+    open_step = dataclasses.replace(kvifa.steps[4], duration_seconds=None)
+    draft = dataclasses.replace(
+        kvifa, is_draft=True, ended_at=None, steps=(*kvifa.steps[:4], open_step)
+    )
+    assert "| 5 | Beslutning om handling | 09.41 | i gang |" in render_markdown(draft)
+
+
+def test_poll_without_votes(pdf_text: PdfText) -> None:
+    minutes = Minutes(title="M", session_type="other", polls=(Poll("Hvad nu?", "choice", 0),))
+    assert "Der er ikke afgivet nogen stemmer." in render_markdown(minutes)
+    assert "Der er ikke afgivet nogen stemmer." in docx_text(render_docx(minutes))
+    assert "Der er ikke afgivet nogen stemmer." in pdf_text(render_pdf(minutes))
