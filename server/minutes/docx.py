@@ -23,7 +23,9 @@ from server.minutes.view import MinutesView, PollView, build_view
 def _poll(doc: Document, view: MinutesView, poll: PollView) -> None:
     lab = view.labels
     write_text(doc.add_heading(level=2), f"{poll.no}. {poll.question}")
-    info = doc.add_paragraph().add_run(poll.info)
+    info_paragraph = doc.add_paragraph()
+    info_paragraph.paragraph_format.keep_with_next = True
+    info = info_paragraph.add_run(poll.info)
     info.font.color.rgb = MUTED
     info.font.size = Pt(9.5)
     if poll.results:
@@ -37,7 +39,9 @@ def _poll(doc: Document, view: MinutesView, poll: PollView) -> None:
     else:
         doc.add_paragraph(lab.no_votes)
     if poll.voters:
-        doc.add_paragraph().add_run(lab.votes_by_name).bold = True
+        caption = doc.add_paragraph()
+        caption.paragraph_format.keep_with_next = True
+        caption.add_run(lab.votes_by_name).bold = True
         add_table(doc, [lab.voter, lab.choice], [list(v) for v in poll.voters], [6.0, 10.4])
 
 
@@ -56,14 +60,26 @@ def _body(doc: Document, view: MinutesView) -> None:
             [str(d.no), d.text + (f" ({lab.edited})" if d.edited else ""), d.decided_by, d.step]
             for d in view.decisions
         ]
-        add_table(doc, [lab.no, lab.decision, lab.decided_by, lab.step], rows, [1.1, 8.3, 3.5, 3.5])
+        add_table(
+            doc,
+            [lab.no, lab.decision, lab.decided_by, lab.step],
+            rows,
+            [1.1, 8.3, 3.5, 3.5],
+            right_aligned=(0,),
+        )
     else:
         doc.add_paragraph(lab.no_decisions)
 
     doc.add_heading(lab.actions, level=1)
     if view.actions:
         rows = [[str(a.no), a.what, a.who, a.due] for a in view.actions]
-        add_table(doc, [lab.no, lab.action, lab.who, lab.due], rows, [1.1, 9.3, 3.6, 2.4])
+        add_table(
+            doc,
+            [lab.no, lab.action, lab.who, lab.due],
+            rows,
+            [1.1, 8.7, 3.6, 3.0],
+            right_aligned=(0,),
+        )
     else:
         doc.add_paragraph(lab.no_actions)
 
@@ -83,7 +99,13 @@ def _body(doc: Document, view: MinutesView) -> None:
     if view.agenda:
         doc.add_heading(lab.agenda, level=1)
         rows = [[str(a.no), a.title, a.start, a.duration] for a in view.agenda]
-        add_table(doc, [lab.no, lab.step, lab.start, lab.duration], rows, [1.1, 10.3, 2.2, 2.8])
+        add_table(
+            doc,
+            [lab.no, lab.step, lab.start, lab.duration],
+            rows,
+            [1.1, 10.3, 2.2, 2.8],
+            right_aligned=(0,),
+        )
 
     if view.step_contents:
         doc.add_heading(lab.step_contents, level=1)

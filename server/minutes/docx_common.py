@@ -48,6 +48,7 @@ def start_document(title: str, language: str, labels: Labels, *, is_draft: bool)
     normal.font.size = Pt(11)
     _set_language(normal.element, lang_tag)
     normal.paragraph_format.space_after = Pt(4)
+    doc.styles["Title"].font.size = Pt(22)  # the template's 26 pt wraps real titles to 3 lines
 
     props = doc.core_properties
     props.title = title
@@ -80,11 +81,17 @@ def _set_language(style_element: object, lang_tag: str) -> None:
     lang.set(qn("w:val"), lang_tag)
 
 
-def _field(paragraph: Paragraph, instruction: str, placeholder: str) -> None:
+def _field(paragraph: Paragraph, instruction: str, placeholder: str, size: Pt) -> None:
     """A Word field (PAGE, NUMPAGES) that Word and LibreOffice update on open."""
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), f" {instruction} ")
     run = OxmlElement("w:r")
+    props = OxmlElement("w:rPr")
+    for tag in ("w:sz", "w:szCs"):
+        half_points = OxmlElement(tag)
+        half_points.set(qn("w:val"), str(round(size.pt * 2)))
+        props.append(half_points)
+    run.append(props)
     text = OxmlElement("w:t")
     text.text = placeholder
     run.append(text)
@@ -93,17 +100,22 @@ def _field(paragraph: Paragraph, instruction: str, placeholder: str) -> None:
 
 
 def _footer(doc: Document, title: str, labels: Labels) -> None:
+    """Title left, "Side 1 af 3" right, via one right tab stop.
+
+    The paragraph keeps the Normal style: Word's Footer style brings centre
+    and right tab stops sized for US Letter, which would centre the numbers.
+    """
     paragraph = doc.sections[0].footer.paragraphs[0]
-    paragraph.style = doc.styles["Footer"]
-    # Title left, page numbers right: one right-aligned tab stop at the text width.
     paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT)
+    paragraph.paragraph_format.space_after = Pt(0)
+    size = Pt(8.5)
     muted = paragraph.add_run(title)
-    muted.font.size = Pt(8.5)
+    muted.font.size = size
     muted.font.color.rgb = MUTED
-    paragraph.add_run(f"\t{labels.page} ").font.size = Pt(8.5)
-    _field(paragraph, "PAGE", "1")
-    paragraph.add_run(f" {labels.of} ").font.size = Pt(8.5)
-    _field(paragraph, "NUMPAGES", "1")
+    paragraph.add_run(f"\t{labels.page} ").font.size = size
+    _field(paragraph, "PAGE", "1", size)
+    paragraph.add_run(f" {labels.of} ").font.size = size
+    _field(paragraph, "NUMPAGES", "1", size)
 
 
 def add_draft_notice(doc: Document, labels: Labels) -> None:
@@ -151,11 +163,20 @@ def _shade(cell: _Cell, fill: str) -> None:
     tcpr.append(shading)
 
 
-def _repeat_header(table: Table) -> None:
-    trpr = table.rows[0]._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
+def _row_flag(table: Table, index: int, tag: str) -> None:
+    flag = OxmlElement(tag)
     flag.set(qn("w:val"), "true")
-    trpr.append(flag)
+    table.rows[index]._tr.get_or_add_trPr().append(flag)
+
+
+def _repeat_header(table: Table) -> None:
+    _row_flag(table, 0, "w:tblHeader")
+
+
+def _keep_rows_whole(table: Table) -> None:
+    """A row never breaks across pages (an owner's name split in two reads badly)."""
+    for index in range(len(table.rows)):
+        _row_flag(table, index, "w:cantSplit")
 
 
 def add_table(
@@ -177,6 +198,7 @@ def add_table(
         paragraph.add_run(text).bold = True
         _shade(cell, HEAD_FILL)
     _repeat_header(table)
+    _keep_rows_whole(table)
     for values, row in zip(rows, table.rows[1:], strict=True):
         cells = row.cells
         for index, value in enumerate(values):
@@ -197,15 +219,18 @@ def add_table(
 def add_key_value_table(
     doc: Document, rows: Sequence[tuple[str, str]], widths_cm: tuple[float, float]
 ) -> Table:
-    """Two columns, no header row: bold shaded labels left, text right."""
+    """Two columns, no header row: bold shaded labels left, text right, kept together."""
     table: Table = doc.add_table(rows=len(rows), cols=2)
     table.style = doc.styles["Table Grid"]
     table.autofit = False
-    for (label, value), row in zip(rows, table.rows, strict=True):
+    for index, ((label, value), row) in enumerate(zip(rows, table.rows, strict=True)):
         cells = row.cells
         cells[0].paragraphs[0].add_run(label).bold = True
         _shade(cells[0], HEAD_FILL)
         write_text(cells[1].paragraphs[0], value)
+        if index < len(rows) - 1:  # Word keeps the whole table on one page if it can
+            for cell in cells:
+                cell.paragraphs[0].paragraph_format.keep_with_next = True
     for index, width in enumerate(widths_cm):
         table.columns[index].width = Cm(width)
         for cell in table.columns[index].cells:

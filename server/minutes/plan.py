@@ -103,12 +103,15 @@ def plan_docx(plan: DevelopmentPlan) -> bytes:
         write_text(doc.add_heading(level=1), f"{area.no}. {area.title}")
         if area.facts:
             paragraph = doc.add_paragraph()
+            paragraph.paragraph_format.keep_with_next = True
             for index, (label, value) in enumerate(area.facts):
                 run = paragraph.add_run(("  ·  " if index else "") + f"{label}: ")
                 run.font.color.rgb = MUTED
                 paragraph.add_run(value).bold = True
         if area.description:
-            write_text(doc.add_paragraph(), area.description)
+            intro = doc.add_paragraph()
+            intro.paragraph_format.keep_with_next = True
+            write_text(intro, area.description)
         add_key_value_table(doc, area.fields, (4.4, 12.0))
     return to_bytes(doc)
 
