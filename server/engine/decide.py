@@ -167,7 +167,7 @@ def _previous(state: SessionState, cmd: PreviousStep, now: float) -> Outcome:
 def _minutes(value: object, *, low: float = 0.1, high: float = 600) -> float | CommandRejected:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return CommandRejected("Give the time in minutes.", "invalid")
-    if not low <= float(value) <= high:
+    if not low <= value <= high:  # compared before float(): a huge int would overflow
         return CommandRejected(f"The time must be between {low} and {high} minutes.", "invalid")
     return float(value)
 
