@@ -25,7 +25,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from yaml.constructor import SafeConstructor
-from yaml.events import AliasEvent, Event, NodeEvent
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    NodeEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
@@ -34,6 +40,7 @@ from server.scripts.schema import STEP_KINDS, Role, Script, Step
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_PROBLEMS = 50
+SLOW_PARSE_MAX = 100_000  # characters PyYAML's pure-Python parser reads in about a second
 
 YamlPath = tuple[str | int, ...]
 
@@ -184,6 +191,28 @@ def _decode(raw: str | bytes) -> str:
         ) from None
 
 
+_TOO_DEEP = f"the script is nested more than {MAX_DEPTH} levels deep"
+
+
+def _event_line(event: Event) -> int:
+    return event.start_mark.line + 1 if event.start_mark else 1
+
+
+def _refuse_anchor(event: Event) -> None:
+    if isinstance(event, AliasEvent):
+        raise _Refusal(
+            _event_line(event),
+            f"YAML aliases (*{event.anchor}) are not allowed in scripts; "
+            "write the value out in full",
+        )
+    if isinstance(event, NodeEvent) and event.anchor is not None:
+        raise _Refusal(
+            _event_line(event),
+            f"YAML anchors (&{event.anchor}) are not allowed in scripts; "
+            "write the value out in full",
+        )
+
+
 class _Composer(yaml.SafeLoader):
     """SafeLoader's composer without anchors and aliases, and with a depth limit."""
 
@@ -191,29 +220,64 @@ class _Composer(yaml.SafeLoader):
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event: Event = self.peek_event()  # type: ignore[no-untyped-call]
-        line = event.start_mark.line + 1 if event.start_mark else 1
-        if isinstance(event, AliasEvent):
-            raise _Refusal(
-                line,
-                f"YAML aliases (*{event.anchor}) are not allowed in scripts; "
-                "write the value out in full",
-            )
-        if isinstance(event, NodeEvent) and event.anchor is not None:
-            raise _Refusal(
-                line,
-                f"YAML anchors (&{event.anchor}) are not allowed in scripts; "
-                "write the value out in full",
-            )
+        _refuse_anchor(event)
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise _Refusal(line, f"the script is nested more than {MAX_DEPTH} levels deep")
+                raise _Refusal(_event_line(event), _TOO_DEEP)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
 
+_FAST: Any = getattr(yaml, "CSafeLoader", None)  # libyaml, when PyYAML was built with it
+
+
 def _compose(text: str) -> Node | None:
+    """The node tree of text: libyaml when it can, PyYAML's own parser for its error messages."""
+    if _FAST is not None:
+        try:
+            _screen_events(text)
+            return _compose_fast(text)
+        except ReaderError as exc:
+            if len(text) > SLOW_PARSE_MAX:
+                line = text.encode("utf-8", "replace").count(b"\n", 0, _position(exc)) + 1
+                raise _Refusal(line, _reader_message(exc)) from None
+        except yaml.MarkedYAMLError as exc:
+            if len(text) > SLOW_PARSE_MAX:
+                raise _Refusal(*_yaml_problem(exc, text)) from None
+        # a small file with a syntax error: PyYAML's own parser explains it best
+    return _compose_slow(text)
+
+
+def _screen_events(text: str) -> None:
+    """Refuse anchors, aliases and deep nesting before libyaml composes anything."""
+    loader = _FAST(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            _refuse_anchor(event)
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Refusal(_event_line(event), _TOO_DEEP)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _compose_fast(text: str) -> Node | None:
+    loader = _FAST(text)
+    try:
+        node: Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
+
+
+def _compose_slow(text: str) -> Node | None:
     try:
         loader = _Composer(text)
     except ReaderError as exc:
@@ -223,14 +287,17 @@ def _compose(text: str) -> Node | None:
     except ReaderError as exc:
         raise _Refusal(_reader_line(text, exc), _reader_message(exc)) from None
     except yaml.MarkedYAMLError as exc:
-        raise _Refusal(*_yaml_problem(exc)) from None
+        raise _Refusal(*_yaml_problem(exc, text)) from None
     finally:
         loader.dispose()
 
 
+def _position(exc: ReaderError) -> int:
+    return exc.position if isinstance(exc.position, int) else 0
+
+
 def _reader_line(text: str, exc: ReaderError) -> int:
-    position = exc.position if isinstance(exc.position, int) else 0
-    return text.count("\n", 0, position) + 1
+    return text.count("\n", 0, _position(exc)) + 1
 
 
 def _reader_message(exc: ReaderError) -> str:
@@ -243,29 +310,33 @@ def _reader_message(exc: ReaderError) -> str:
     )
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+def _yaml_problem(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """Line and message for a YAML syntax error from PyYAML or from libyaml."""
     problem = exc.problem or "syntax error"
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else 1
-    if "'\\t'" in problem:
+    at_tab = mark is not None and text[mark.index : mark.index + 1] == "\t"
+    if "'\\t'" in problem or "tab character" in problem or at_tab:
         return line, "tab character in the indentation; YAML indents with spaces only"
     if "quoted scalar" in context and exc.context_mark is not None:
         return (
             exc.context_mark.line + 1,
             "a quote opened here is never closed; add the closing quote",
         )
+    if "nesting depth" in problem:
+        return line, _TOO_DEEP
     if "expected a single document" in context:
         return line, "the file holds more than one YAML document ('---'); a script is one"
+    problem = problem.replace("in this context", "here")  # libyaml's wording -> PyYAML's
     hint = _YAML_HINTS.get(problem, "")
     where = f" ({context})" if context else ""
     return line, f"this is not valid YAML: {problem}{where}{hint}"
 
 
+_COLON_HINT = "; text containing ': ' must be in quotes, or the indentation is off"
 _YAML_HINTS = {
-    "mapping values are not allowed here": (
-        "; text containing ': ' must be in quotes, or the indentation is off"
-    ),
+    "mapping values are not allowed here": _COLON_HINT,
     "could not find expected ':'": "; every key needs a ':' after it",
 }
 
@@ -488,7 +559,7 @@ def _where(loc: tuple[int | str, ...]) -> _Where:
 def _translate(errors: list[ErrorDetails], doc: _Document, cross_found: bool) -> list[_Issue]:
     locs = [tuple(e["loc"]) for e in errors]
     misspelt = _misspelt_fields(errors)
-    issues: list[_Issue] = []
+    kept: list[ErrorDetails] = []
     for err in errors:
         loc = tuple(err["loc"])
         if err["type"] == "too_short" and any(o[: len(loc)] == loc and o != loc for o in locs):
@@ -497,17 +568,31 @@ def _translate(errors: list[ErrorDetails], doc: _Document, cross_found: bool) ->
             continue  # the script-level check already reported with a line
         if err["type"] == "missing" and loc in misspelt:
             continue  # "unknown key 'titel'; did you mean 'title'?" says it already
-        issues.append(_explain(err, doc))
+        kept.append(err)
+    return _explain_first(kept, doc)
+
+
+def _explain_first(errors: list[ErrorDetails], doc: _Document) -> list[_Issue]:
+    """Explain the errors that will be shown; the rest only count towards "... and N more".
+
+    A 1 MB file of unknown keys gives 100 000 errors; wording each one (with
+    difflib hints) would take longer than a consultant waits.
+    """
+    rough = sorted(errors, key=lambda err: doc.line(_where(tuple(err["loc"])).path, key=True))
+    shown = 2 * MAX_PROBLEMS
+    issues = [_explain(err, doc) for err in rough[:shown]]
+    for number, err in enumerate(rough[shown:]):
+        line = doc.line(_where(tuple(err["loc"])).path, key=True)
+        issues.append(_Issue(line, f"(further problem {number})"))
     return issues
 
 
 def _misspelt_fields(errors: list[ErrorDetails]) -> set[tuple[int | str, ...]]:
     """Locs of missing fields that an unknown key in the same mapping is a typo of."""
     found: set[tuple[int | str, ...]] = set()
-    for err in errors:
+    unknown = [err for err in errors if err["type"] == "extra_forbidden" and err["loc"]]
+    for err in unknown[: 4 * MAX_PROBLEMS]:
         loc = tuple(err["loc"])
-        if err["type"] != "extra_forbidden" or not loc:
-            continue
         where = _where(loc)
         close = difflib.get_close_matches(str(loc[-1]), list(where.model.model_fields), n=1)
         if close:

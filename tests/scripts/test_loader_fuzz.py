@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server.scripts import loader
 from server.scripts.loader import ScriptError, parse_script
 from server.scripts.schema import STEP_KINDS, Script
 
@@ -117,3 +118,15 @@ def test_mutated_shipped_scripts_only_raise_script_error(
 ) -> None:
     at %= len(original) + 1
     check(original[:at] + insert + original[at + cut :])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=80).map("".join))
+def test_token_soup_through_libyaml_errors_only_raises_script_error(text: str) -> None:
+    """Large files report libyaml's syntax errors; force that path on small inputs."""
+    saved = loader.SLOW_PARSE_MAX
+    loader.SLOW_PARSE_MAX = 0
+    try:
+        check(text)
+    finally:
+        loader.SLOW_PARSE_MAX = saved

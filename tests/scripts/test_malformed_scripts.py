@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
+from server.scripts import loader
 from server.scripts.loader import MAX_BYTES, Problem, ScriptError, load_script, parse_script
 
 MALFORMED = Path(__file__).parent / "malformed"
@@ -577,3 +580,23 @@ def test_many_problems_are_capped() -> None:
     problems = problems_of(HEAD + "steps:\n" + steps)
     assert len(problems) == 51
     assert problems[-1].message == "... and 70 more"
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML built without libyaml")
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_large_files_get_the_same_reports_from_libyaml(
+    text: str | bytes, line: int, fragment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above SLOW_PARSE_MAX syntax errors come from libyaml; they must read the same."""
+    monkeypatch.setattr(loader, "SLOW_PARSE_MAX", 0)
+    assert_reported(problems_of(text), f"bad.yaml:{line}: ", fragment)
+
+
+def test_a_late_syntax_error_in_a_large_file_is_found_quickly() -> None:
+    text = "id: kvifa\nnotes: |\n" + "  linje\n" * 120_000 + "\tsteps: []\n"
+    started = time.monotonic()
+    problems = problems_of(text)
+    assert time.monotonic() - started < 10
+    assert_reported(problems, "bad.yaml:120003: ", "tab character")
