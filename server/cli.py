@@ -1,0 +1,133 @@
+"""tovholder serve | demo | check-script | user add"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from server.settings import Settings, SettingsError, from_env
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.store.migrate import upgrade
+
+    upgrade(settings.db_url)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        ws="websockets",
+        ws_per_message_deflate=False,  # deflate costs ~120 KiB per phone
+        ws_max_size=settings.ws_max_message,
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+        timeout_graceful_shutdown=5,
+        log_level="info",
+    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = from_env()
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import DEMO_PASSWORD, DEMO_USER, seed
+    from server.store.migrate import upgrade
+
+    base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
+    settings = from_env(mode="demo", base_url=base) if "TOVHOLDER_BASE_URL" not in __import__("os").environ else from_env(mode="demo")
+    upgrade(settings.db_url)
+    info = asyncio.run(seed(settings))
+    print(
+        "\n".join(
+            [
+                "",
+                "Tovholder demo is starting.",
+                f"  Facilitator:  {settings.base_url}/login   user: {DEMO_USER}   password: {DEMO_PASSWORD}",
+                f"  Live session: {settings.base_url}/facilitator/sessions/{info.session_id}",
+                f"  Projector:    {settings.base_url}{info.projector_path}",
+                f"  Phones:       {settings.base_url}/j/{info.join_code}   (or the code {info.join_code} at {settings.base_url}/)",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    _serve(settings, args.host, args.port)
+    return 0
+
+
+def cmd_check_script(args: argparse.Namespace) -> int:
+    from server.scripts.check import main
+
+    return main(args.files)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from server.store.db import make_engine
+    from server.store.migrate import upgrade
+    from server.store.repo import Repo
+
+    settings = from_env()
+    password = args.password or getpass.getpass("Password: ")
+    if len(password) < 10:
+        print("The password must have at least 10 characters.", file=sys.stderr)
+        return 1
+    upgrade(settings.db_url)
+
+    async def add() -> None:
+        engine = make_engine(settings.db_url)
+        try:
+            repo = Repo(engine)
+            if await repo.user_by_name(args.username):
+                raise SystemExit(f"The user {args.username!r} exists already.")
+            await repo.add_user(args.username, password, args.name or args.username, is_admin=args.admin)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add())
+    print(f"Added {args.username}.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tovholder", description="Runs facilitated sessions live in the room.")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, fn, port in (("serve", cmd_serve, 8000), ("demo", cmd_demo, 8000)):
+        sp = sub.add_parser(name)
+        sp.add_argument("--host", default="127.0.0.1")
+        sp.add_argument("--port", type=int, default=port)
+        sp.set_defaults(fn=fn)
+    cs = sub.add_parser("check-script", help="validate and dry-run facilitation scripts")
+    cs.add_argument("files", nargs="+")
+    cs.set_defaults(fn=cmd_check_script)
+    user = sub.add_parser("user").add_subparsers(dest="user_command", required=True)
+    ua = user.add_parser("add", help="add a facilitator/coordinator account")
+    ua.add_argument("username")
+    ua.add_argument("--name", default="")
+    ua.add_argument("--password", default="", help="asked for when left out")
+    ua.add_argument("--admin", action="store_true")
+    ua.set_defaults(fn=cmd_user_add)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except SettingsError as exc:
+        print(f"tovholder: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""The append-only event log of each session.
+
+`append` writes a batch of events in one transaction (SQLAlchemy Core: the hot
+path of a vote burst), numbering them from the session's next `seq`. The caller
+acknowledges commands only after it returns: acked means durable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.engine.events import from_record, to_record
+from server.engine.registry import Event
+from server.store.tables import Event as EventRow
+
+EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+
+
+def encode(ev: Event) -> tuple[str, bytes]:
+    name, data = to_record(ev)
+    return name, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode(name: str, data: bytes) -> Event:
+    return from_record(name, json.loads(data))
+
+
+class EventLog:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def append(self, session_id: str, first_seq: int, events: Sequence[Event]) -> int:
+        """Store `events` as seq first_seq.. in one transaction; returns the last seq."""
+        if not events:
+            return first_seq - 1
+        rows = []
+        for i, ev in enumerate(events):
+            name, data = encode(ev)
+            rows.append(
+                {"session_id": session_id, "seq": first_seq + i, "type": name, "data": data, "at": ev.at}
+            )
+        async with self.engine.begin() as conn:
+            await conn.execute(insert(EVENTS), rows)
+        return first_seq + len(events) - 1
+
+    async def load(self, session_id: str) -> list[Event]:
+        query = (
+            select(EVENTS.c.type, EVENTS.c.data)
+            .where(EVENTS.c.session_id == session_id)
+            .order_by(EVENTS.c.seq)
+        )
+        async with self.engine.connect() as conn:
+            result = await conn.execute(query)
+            return [decode(name, data) for name, data in result.all()]
+
+    async def last_seq(self, session_id: str) -> int:
+        query = select(func.max(EVENTS.c.seq)).where(EVENTS.c.session_id == session_id)
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(query)).scalar()
+        return int(value or 0)

@@ -1,0 +1,143 @@
+"""Websocket messages from screens -> engine commands, checked field by field.
+
+A message is a JSON object with a "type" and that type's fields (htmx's
+ws-send sends form values as strings, hx-vals may send numbers). Anything
+else is refused with a reason; nothing here raises for any input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from server.engine import commands as c
+from server.engine.registry import Command
+from server.engine.state import Actor, ActorRole
+from server.engine.steps import round as r
+
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class BadMessage(Exception):
+    """The message cannot become a command; the text says why (English msgid)."""
+
+
+def _str(data: dict[str, Any], key: str, *, limit: int = 4000, required: bool = True) -> str:
+    value = data.get(key, "")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise BadMessage("The message is malformed.")
+    if required and not value.strip():
+        raise BadMessage("Something is missing in the message.")
+    return value[: limit + 1]
+
+
+def _id(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not ID.match(value):
+        raise BadMessage("The message is malformed.")
+    return value
+
+
+def _opt_id(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value in (None, "") else _id(data, key)
+
+
+def _number(data: dict[str, Any], key: str) -> float | None:
+    value = data.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise BadMessage("The message is malformed.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadMessage("Give a number.") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise BadMessage("Give a number.")
+    return number
+
+
+Build = Callable[[Actor, dict[str, Any]], Command]
+
+
+@dataclass(frozen=True)
+class Kind:
+    build: Build
+    who: frozenset[ActorRole]
+
+
+F = frozenset({ActorRole.FACILITATOR})
+P = frozenset({ActorRole.PARTICIPANT})
+FP = F | P
+
+
+def _minutes(data: dict[str, Any]) -> float:
+    return _number(data, "minutes") or 1.0
+
+
+MESSAGES: dict[str, Kind] = {
+    "start_session": Kind(lambda a, d: c.StartSession(actor=a), F),
+    "end_session": Kind(lambda a, d: c.EndSession(actor=a), F),
+    "next_step": Kind(lambda a, d: c.NextStep(actor=a, from_step=_opt_id(d, "from_step")), F),
+    "previous_step": Kind(lambda a, d: c.PreviousStep(actor=a, from_step=_opt_id(d, "from_step")), F),
+    "go_to_step": Kind(lambda a, d: c.GoToStep(actor=a, step_id=_id(d, "step_id")), F),
+    "start_timer": Kind(lambda a, d: c.StartTimer(actor=a, minutes=_number(d, "minutes")), F),
+    "pause_timer": Kind(lambda a, d: c.PauseTimer(actor=a), F),
+    "extend_timer": Kind(lambda a, d: c.ExtendTimer(actor=a, minutes=_minutes(d)), F),
+    "reset_timer": Kind(lambda a, d: c.ResetTimer(actor=a), F),
+    "set_case_owner": Kind(
+        lambda a, d: c.SetCaseOwner(actor=a, participant_id=_opt_id(d, "participant_id")), F
+    ),
+    "next_speaker": Kind(lambda a, d: r.NextSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F),
+    "skip_speaker": Kind(lambda a, d: r.SkipSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F),
+    "add_card": Kind(lambda a, d: c.AddCard(actor=a, card_id=_id(d, "card_id"), text=_str(d, "text")), FP),
+    "withdraw_card": Kind(lambda a, d: c.WithdrawCard(actor=a, card_id=_id(d, "card_id")), FP),
+    "add_cluster": Kind(
+        lambda a, d: c.AddCluster(actor=a, cluster_id=_id(d, "cluster_id"), title=_str(d, "title")), F
+    ),
+    "group_card": Kind(
+        lambda a, d: c.GroupCard(actor=a, card_id=_id(d, "card_id"), cluster_id=_opt_id(d, "cluster_id")),
+        F,
+    ),
+    "record_decision": Kind(
+        lambda a, d: c.RecordDecision(
+            actor=a,
+            decision_id=_id(d, "decision_id"),
+            text=_str(d, "text"),
+            decided_by=_str(d, "decided_by", required=False),
+        ),
+        F,
+    ),
+    "add_action": Kind(
+        lambda a, d: c.AddAction(
+            actor=a,
+            action_id=_id(d, "action_id"),
+            what=_str(d, "what"),
+            who=_str(d, "who"),
+            due=_str(d, "due", limit=40, required=False) or None,
+        ),
+        F,
+    ),
+}
+
+
+def parse(raw: str | bytes, actor: Actor) -> Command:
+    """The command a message asks for, or BadMessage with a reason."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadMessage("The message is malformed.") from None
+    if not isinstance(data, dict):
+        raise BadMessage("The message is malformed.")
+    kind = MESSAGES.get(data.get("type")) if isinstance(data.get("type"), str) else None
+    if kind is None:
+        raise BadMessage("This action is not known.")
+    if actor.role not in kind.who:
+        raise BadMessage("You cannot do that from this screen.")
+    return kind.build(actor, data)

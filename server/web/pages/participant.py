@@ -1,0 +1,112 @@
+"""The participant's phone: join with a code (or QR), then follow live."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import time
+
+import segno
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.engine import Actor, ActorRole, CommandRejected
+from server.engine.commands import Join
+from server.store.repo import normalise_code
+from server.web.auth import csrf_ok, services
+from server.web.pages.common import error, page, redirect
+from server.web.render import context, render_private
+
+COOKIE_PREFIX = "tv_p_"
+JOIN_LIMIT = 20  # attempts a minute from one address
+
+
+def cookie_name(session_id: str) -> str:
+    return COOKIE_PREFIX + session_id
+
+
+class Throttle:
+    """A small fixed-window counter per client address, against code guessing."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self.hits: dict[str, tuple[float, int]] = {}
+
+    def allow(self, key: str, now: float) -> bool:
+        start, count = self.hits.get(key, (now, 0))
+        if now - start > self.window:
+            start, count = now, 0
+        self.hits[key] = (start, count + 1)
+        if len(self.hits) > 10_000:
+            self.hits = {k: v for k, v in self.hits.items() if now - v[0] <= self.window}
+        return count < self.limit
+
+
+throttle = Throttle(JOIN_LIMIT)
+
+
+async def front(request: Request) -> Response:
+    return await page(request, "participant/join.html", code=request.query_params.get("code", ""), error=None)
+
+
+async def join(request: Request) -> Response:
+    form = await request.form()
+    code = normalise_code(str(form.get("code", "")))
+    name = str(form.get("name", ""))[:200]
+    svc = services(request)
+    client = request.client.host if request.client else "?"
+    if not throttle.allow(client, time.monotonic()):
+        return await page(request, "participant/join.html", 429, code=code, error="Too many attempts. Wait a minute and try again.")
+    if not await csrf_ok(request, form.get("csrf")):
+        return await page(request, "participant/join.html", 400, code=code, error="The form had expired. Please try again.")
+    row = await svc.repo.session_by_code(code) if code else None
+    if row is None or row.status == "ended":
+        return await page(request, "participant/join.html", 404, code=code, error="No session has that code. Check the code on the screen.")
+    live = await svc.live.get(row.id)
+    if live is None:
+        return await page(request, "participant/join.html", 404, code=code, error="No session has that code. Check the code on the screen.")
+    pid = svc.participant_from(row.id, request.cookies.get(cookie_name(row.id))) or secrets.token_hex(8)
+    result = await live.submit(Join(actor=Actor(ActorRole.PARTICIPANT, pid), name=name or None))
+    if isinstance(result, CommandRejected):
+        return await page(request, "participant/join.html", 400, code=code, error=result.reason)
+    response = redirect(f"/j/{row.join_code}")
+    response.set_cookie(
+        cookie_name(row.id), svc.participant_token(row.id, pid), max_age=7 * 24 * 3600,
+        httponly=True, samesite="lax", secure=svc.settings.secure_cookies,
+    )
+    return response
+
+
+async def session_page(request: Request) -> Response:
+    svc = services(request)
+    code = normalise_code(request.path_params["code"])
+    row = await svc.repo.session_by_code(code)
+    if row is None:
+        return await page(request, "participant/join.html", 404, code=code, error="No session has that code. Check the code on the screen.")
+    pid = svc.participant_from(row.id, request.cookies.get(cookie_name(row.id)))
+    live = await svc.live.get(row.id)
+    room = await svc.room(row.id)
+    if live is None or room is None:
+        return await error(request, 404, "That session does not exist.")
+    if pid is None or pid not in live.state.participants:
+        return await page(request, "participant/join.html", code=row.join_code, error=None, lang=room.lang)
+    now = time.time()
+    return await page(
+        request,
+        "participant/session.html",
+        lang=room.lang,
+        private_html=render_private(live.state, room, pid, now),
+        **context(live.state, room, now),
+    )
+
+
+async def qr(request: Request) -> Response:
+    svc = services(request)
+    code = normalise_code(request.path_params["code"])
+    row = await svc.repo.session_by_code(code)
+    if row is None:
+        return Response(status_code=404)
+    buf = io.BytesIO()
+    segno.make(svc.join_url(row.join_code), error="m").save(buf, kind="svg", scale=8, border=2, dark="#111", light="#fff")
+    return Response(buf.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})

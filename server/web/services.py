@@ -1,0 +1,129 @@
+"""Everything a request handler needs, opened by the app's lifespan."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from server.catalog import Catalog
+from server.engine.events import SessionCreated
+from server.live import LiveSessions
+from server.realtime.hub import Hub
+from server.settings import Settings
+from server.store.db import make_engine
+from server.store.eventlog import EventLog
+from server.store.repo import Repo
+from server.store.tables import Session, User
+from server.web.broadcast import Broadcaster
+from server.web.render import Room
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    repo: Repo
+    eventlog: EventLog
+    hub: Hub
+    live: LiveSessions
+    broadcaster: Broadcaster
+    catalog: Catalog
+    rooms: dict[str, Room] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        engine = make_engine(settings.db_url)
+        hub = Hub()
+        eventlog = EventLog(engine)
+        rooms: dict[str, Room] = {}
+        holder: dict[str, LiveSessions] = {}
+
+        def state_of(session_id: str):  # type: ignore[no-untyped-def]
+            live = holder["live"].sessions.get(session_id)
+            return None if live is None else live.state
+
+        broadcaster = Broadcaster(hub, rooms.get, state_of, time.time)
+        live = LiveSessions(eventlog, broadcaster.publish)
+        holder["live"] = live
+        hub.on_presence = broadcaster.presence_changed
+        return cls(
+            settings=settings,
+            engine=engine,
+            repo=Repo(engine),
+            eventlog=eventlog,
+            hub=hub,
+            live=live,
+            broadcaster=broadcaster,
+            catalog=Catalog.load(settings.scripts_dir),
+            rooms=rooms,
+        )
+
+    async def close(self) -> None:
+        self.hub.close_all()
+        await self.broadcaster.close()
+        await self.live.close()
+        await self.engine.dispose()
+
+    # -- signed tokens ---------------------------------------------------------------
+
+    def _signer(self, salt: str) -> URLSafeSerializer:
+        return URLSafeSerializer(self.settings.secret_key, salt=salt)
+
+    def participant_token(self, session_id: str, participant_id: str) -> str:
+        return self._signer("participant").dumps([session_id, participant_id])
+
+    def participant_from(self, session_id: str, token: str | None) -> str | None:
+        if not token:
+            return None
+        try:
+            sid, pid = self._signer("participant").loads(token)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        return str(pid) if sid == session_id else None
+
+    def projector_key(self, session_id: str) -> str:
+        return self._signer("projector").dumps(session_id)
+
+    def projector_ok(self, session_id: str, key: str | None) -> bool:
+        if not key:
+            return False
+        try:
+            return bool(self._signer("projector").loads(key) == session_id)
+        except BadSignature:
+            return False
+
+    # -- sessions --------------------------------------------------------------------
+
+    def join_url(self, code: str) -> str:
+        return f"{self.settings.base_url}/j/{code}"
+
+    def remember(self, row: Session) -> Room:
+        room = Room(row.id, row.title, row.join_code, self.join_url(row.join_code), row.language)
+        self.rooms[row.id] = room
+        return room
+
+    async def room(self, session_id: str) -> Room | None:
+        room = self.rooms.get(session_id)
+        if room is None:
+            row = await self.repo.session(session_id)
+            if row is None:
+                return None
+            room = self.remember(row)
+        return room
+
+    async def create_session(self, engagement_id: str, script_id: str, user: User) -> Session:
+        script = self.catalog.get(script_id)
+        if script is None:
+            raise KeyError(script_id)
+        row = await self.repo.add_session(
+            engagement_id, script.id, script.title, script.language, user.id
+        )
+        created = SessionCreated(
+            at=time.time(), session_id=row.id, script=script.model_dump(mode="json")
+        )
+        await self.live.create(row.id, created)
+        self.remember(row)
+        return row

@@ -1,0 +1,168 @@
+"""The websocket endpoint: who you are, what you may send, and your live view.
+
+Each screen gets its full view on connect (so a reconnect is a resync), then
+the fragments that change. Limits: messages over 64 KiB close with 1009, a
+flood closes with 1008; a screen that cannot keep up is closed with 1013 and
+reconnects by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from server.engine import Actor, ActorRole, CommandRejected
+from server.live import Busy, LiveSession, Unavailable
+from server.realtime.hub import TRY_AGAIN_LATER, Client
+from server.web.auth import current_user
+from server.web.messages import BadMessage, parse
+from server.web.pages.participant import cookie_name
+from server.web.services import Services
+from server.web.templating import render
+
+log = logging.getLogger(__name__)
+
+POLICY = 1008
+TOO_BIG = 1009
+RATE = 10.0  # messages per second, sustained
+BURST = 40.0
+
+
+class Bucket:
+    def __init__(self, rate: float = RATE, burst: float = BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def origin_ok(ws: WebSocket, svc: Services) -> bool:
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True  # not a browser; browsers always send one
+    allowed = {*svc.settings.allowed_origins, svc.settings.base_url}
+    host = ws.headers.get("host", "")
+    parts = urlsplit(origin)
+    return origin in allowed or (parts.netloc == host and parts.scheme in ("http", "https"))
+
+
+async def who(ws: WebSocket, svc: Services, session_id: str, audience: str, live: LiveSession) -> Actor | None:
+    if audience == "facilitator":
+        user = await current_user(ws)
+        row = await svc.repo.session(session_id)
+        if user is None or row is None or await svc.repo.member_role(user, row.engagement_id) is None:
+            return None
+        return Actor(ActorRole.FACILITATOR, f"user:{user.id}")
+    if audience == "projector":
+        ok = svc.projector_ok(session_id, ws.query_params.get("key"))
+        return Actor(ActorRole.SYSTEM, "projector") if ok else None
+    if audience == "participant":
+        pid = svc.participant_from(session_id, ws.cookies.get(cookie_name(session_id)))
+        if pid is None or pid not in live.state.participants:
+            return None
+        return Actor(ActorRole.PARTICIPANT, pid)
+    return None
+
+
+def flash(lang: str, message: str, kind: str = "error") -> str:
+    return render(lang, "_partials/flash.html", message=message, kind=kind)
+
+
+async def endpoint(ws: WebSocket) -> None:
+    svc: Services = ws.app.state.services
+    session_id = ws.path_params["session_id"]
+    audience = ws.path_params["audience"]
+    if not origin_ok(ws, svc):
+        await ws.close(code=POLICY)
+        return
+    live = await svc.live.get(session_id)
+    room = await svc.room(session_id)
+    actor = await who(ws, svc, session_id, audience, live) if live and room else None
+    if live is None or room is None or actor is None:
+        await ws.close(code=POLICY)
+        return
+    await ws.accept()
+    pid = actor.id if actor.role is ActorRole.PARTICIPANT else None
+    client = Client(session_id, audience, pid, svc.settings.ws_queue_size)
+    svc.hub.join(client)
+    svc.broadcaster.snapshot(client, live.state)
+    writer = asyncio.create_task(_write(ws, client))
+    try:
+        await _read(ws, svc, live, actor, client, room.lang)
+    finally:
+        svc.hub.leave(client)
+        svc.broadcaster.forget(client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
+
+
+async def _write(ws: WebSocket, client: Client) -> None:
+    while True:
+        message = await client.queue.get()
+        if message is None:
+            code = TRY_AGAIN_LATER if client.overflowed else 1012
+            with contextlib.suppress(Exception):
+                await ws.close(code=code)
+            return
+        try:
+            await ws.send_text(message)
+        except Exception:  # the socket is gone; the reader notices too
+            return
+
+
+async def _read(ws: WebSocket, svc: Services, live: LiveSession, actor: Actor, client: Client, lang: str) -> None:
+    bucket = Bucket()
+    limit = svc.settings.ws_max_message
+    while True:
+        try:
+            message = await ws.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text") if message.get("text") is not None else message.get("bytes")
+        if raw is None:
+            continue
+        if len(raw) > limit:
+            await _close(ws, TOO_BIG)
+            return
+        if not bucket.take():
+            await _close(ws, POLICY)
+            return
+        try:
+            command = parse(raw, actor)
+        except BadMessage as exc:
+            client.offer(flash(lang, str(exc)))
+            continue
+        try:
+            result = await live.submit(command)
+        except (Busy, Unavailable):
+            client.offer(flash(lang, "The server is busy. Your last action was not saved; please try again."))
+            continue
+        if isinstance(result, CommandRejected):
+            client.offer(flash(lang, result.reason))
+        else:
+            masked = sum(getattr(e, "masked", 0) for e in result)
+            if masked:
+                client.offer(flash(lang, "A CPR number was removed from your text before it was saved.", "warning"))
+            elif result and actor.role is ActorRole.PARTICIPANT:
+                client.offer(flash(lang, "Saved.", "ok"))
+
+
+async def _close(ws: WebSocket, code: int) -> None:
+    if ws.application_state is not WebSocketState.DISCONNECTED:
+        with contextlib.suppress(Exception):
+            await ws.close(code=code)
