@@ -38,7 +38,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield c
 
 
-
 @pytest.fixture
 def new_browser(client: TestClient) -> Callable[[], TestClient]:
     """Another person's browser on the same running app (own cookies, same event loop)."""
@@ -51,15 +50,15 @@ def new_browser(client: TestClient) -> Callable[[], TestClient]:
     return make
 
 
-
-
 @pytest.fixture
 def world(client: TestClient) -> World:
     services: Services = client.app.state.services
 
     async def seed() -> tuple[User, str]:
         user = await services.repo.add_user("anne", PASSWORD, "Anne Facilitator")
-        eng = await services.repo.add_engagement("Varde", "Varde Kommune", {user.id or 0: "facilitator"})
+        eng = await services.repo.add_engagement(
+            "Varde", "Varde Kommune", {user.id or 0: "facilitator"}
+        )
         return user, eng.id
 
     user, engagement_id = client.portal.call(seed)

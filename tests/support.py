@@ -30,7 +30,11 @@ class World:
     def create_session(self, script_id: str = "kvifa") -> tuple[str, str]:
         r = self.fac.post(
             "/facilitator/sessions",
-            data={"csrf": csrf_of(self.fac), "engagement_id": self.engagement_id, "script_id": script_id},
+            data={
+                "csrf": csrf_of(self.fac),
+                "engagement_id": self.engagement_id,
+                "script_id": script_id,
+            },
             follow_redirects=False,
         )
         assert r.status_code == 303, r.text
@@ -47,6 +51,8 @@ def join(c: TestClient, code: str, name: str = "") -> str:
     page = c.get(f"/j/{code}")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token
-    r = c.post("/join", data={"code": code, "name": name, "csrf": token.group(1)}, follow_redirects=True)
+    r = c.post(
+        "/join", data={"code": code, "name": name, "csrf": token.group(1)}, follow_redirects=True
+    )
     assert r.status_code == 200, r.text
     return r.text

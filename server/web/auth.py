@@ -46,14 +46,19 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
     new = request.scope.get("tv_new_csrf")
     if new:
         response.set_cookie(
-            CSRF_COOKIE, new, httponly=True, samesite="strict",
+            CSRF_COOKIE,
+            new,
+            httponly=True,
+            samesite="strict",
             secure=services(request).settings.secure_cookies,
         )
 
 
 async def csrf_ok(request: Request, form_token: object) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
-    return bool(cookie) and isinstance(form_token, str) and secrets.compare_digest(cookie, form_token)
+    if not cookie or not isinstance(form_token, str):
+        return False
+    return secrets.compare_digest(cookie.encode(), form_token.encode())
 
 
 def set_login_cookie(request: Request, response: Response, token: str) -> None:

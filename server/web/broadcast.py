@@ -34,7 +34,9 @@ class Broadcaster:
         if base is None:
             return None
         connected = frozenset(self.hub.connected_participants(session_id))
-        return Room(base.session_id, base.title, base.join_code, base.join_url, base.lang, connected)
+        return Room(
+            base.session_id, base.title, base.join_code, base.join_url, base.lang, connected
+        )
 
     async def publish(self, live: LiveSession, batch: Batch) -> None:
         self.refresh(live.session_id, live.state)

@@ -85,7 +85,9 @@ MESSAGES: dict[str, Kind] = {
     "start_session": Kind(lambda a, d: c.StartSession(actor=a), F),
     "end_session": Kind(lambda a, d: c.EndSession(actor=a), F),
     "next_step": Kind(lambda a, d: c.NextStep(actor=a, from_step=_opt_id(d, "from_step")), F),
-    "previous_step": Kind(lambda a, d: c.PreviousStep(actor=a, from_step=_opt_id(d, "from_step")), F),
+    "previous_step": Kind(
+        lambda a, d: c.PreviousStep(actor=a, from_step=_opt_id(d, "from_step")), F
+    ),
     "go_to_step": Kind(lambda a, d: c.GoToStep(actor=a, step_id=_id(d, "step_id")), F),
     "start_timer": Kind(lambda a, d: c.StartTimer(actor=a, minutes=_number(d, "minutes")), F),
     "pause_timer": Kind(lambda a, d: c.PauseTimer(actor=a), F),
@@ -94,15 +96,24 @@ MESSAGES: dict[str, Kind] = {
     "set_case_owner": Kind(
         lambda a, d: c.SetCaseOwner(actor=a, participant_id=_opt_id(d, "participant_id")), F
     ),
-    "next_speaker": Kind(lambda a, d: r.NextSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F),
-    "skip_speaker": Kind(lambda a, d: r.SkipSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F),
-    "add_card": Kind(lambda a, d: c.AddCard(actor=a, card_id=_id(d, "card_id"), text=_str(d, "text")), FP),
+    "next_speaker": Kind(
+        lambda a, d: r.NextSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F
+    ),
+    "skip_speaker": Kind(
+        lambda a, d: r.SkipSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F
+    ),
+    "add_card": Kind(
+        lambda a, d: c.AddCard(actor=a, card_id=_id(d, "card_id"), text=_str(d, "text")), FP
+    ),
     "withdraw_card": Kind(lambda a, d: c.WithdrawCard(actor=a, card_id=_id(d, "card_id")), FP),
     "add_cluster": Kind(
-        lambda a, d: c.AddCluster(actor=a, cluster_id=_id(d, "cluster_id"), title=_str(d, "title")), F
+        lambda a, d: c.AddCluster(actor=a, cluster_id=_id(d, "cluster_id"), title=_str(d, "title")),
+        F,
     ),
     "group_card": Kind(
-        lambda a, d: c.GroupCard(actor=a, card_id=_id(d, "card_id"), cluster_id=_opt_id(d, "cluster_id")),
+        lambda a, d: c.GroupCard(
+            actor=a, card_id=_id(d, "card_id"), cluster_id=_opt_id(d, "cluster_id")
+        ),
         F,
     ),
     "record_decision": Kind(
@@ -135,7 +146,8 @@ def parse(raw: str | bytes, actor: Actor) -> Command:
         raise BadMessage("The message is malformed.") from None
     if not isinstance(data, dict):
         raise BadMessage("The message is malformed.")
-    kind = MESSAGES.get(data.get("type")) if isinstance(data.get("type"), str) else None
+    name = data.get("type")
+    kind = MESSAGES.get(name) if isinstance(name, str) else None
     if kind is None:
         raise BadMessage("This action is not known.")
     if actor.role not in kind.who:

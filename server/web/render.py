@@ -56,7 +56,12 @@ class Room:
 
 
 def context(state: SessionState, room: Room, now: float) -> dict[str, Any]:
-    return {"s": state, "room": room, "now": now, "v": views.SessionView(state, room.connected, now)}
+    return {
+        "s": state,
+        "room": room,
+        "now": now,
+        "v": views.SessionView(state, room.connected, now),
+    }
 
 
 def render_audience(state: SessionState, room: Room, audience: str, now: float) -> Fragments:

@@ -27,9 +27,18 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/login", auth.login, methods=["POST"], name="login"),
         Route("/logout", auth.logout, methods=["POST"], name="logout"),
         Route("/facilitator", facilitator.overview, name="overview"),
-        Route("/facilitator/sessions", facilitator.create_session, methods=["POST"], name="create_session"),
+        Route(
+            "/facilitator/sessions",
+            facilitator.create_session,
+            methods=["POST"],
+            name="create_session",
+        ),
         Route("/facilitator/sessions/{session_id}", facilitator.live_session, name="facilitator"),
         Route("/projector/{session_id}", projector.projector, name="projector"),
         WebSocketRoute("/ws/{session_id}/{audience}", ws.endpoint, name="ws"),
-        Mount("/static", StaticFiles(directory=str(settings.static_dir), check_dir=False), name="static"),
+        Mount(
+            "/static",
+            StaticFiles(directory=str(settings.static_dir), check_dir=False),
+            name="static",
+        ),
     ]

@@ -31,7 +31,7 @@ def static_url(path: str) -> str:
 
 
 def mmss(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 

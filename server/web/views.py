@@ -66,7 +66,9 @@ class SessionView:
     def steps(self) -> list[StepItem]:
         cur = self.s.current
         return [
-            StepItem(i, st, "upcoming" if cur is None or i > cur else "current" if i == cur else "done")
+            StepItem(
+                i, st, "upcoming" if cur is None or i > cur else "current" if i == cur else "done"
+            )
             for i, st in enumerate(self.s.script.steps)
         ]
 
@@ -184,7 +186,9 @@ def private_view(state: SessionState, participant_id: str) -> PrivateView:
         my_turn = rnd is not None and rnd.current == participant_id
     cards: tuple[tuple[str, str], ...] = ()
     if step is not None:
-        cards = tuple((c.id, c.text) for c in state.cards_for(step.id) if c.author_id == participant_id)
+        cards = tuple(
+            (c.id, c.text) for c in state.cards_for(step.id) if c.author_id == participant_id
+        )
     return PrivateView(
         step_id=step.id if step else None,
         name=p.name if p else None,

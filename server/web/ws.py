@@ -58,11 +58,17 @@ def origin_ok(ws: WebSocket, svc: Services) -> bool:
     return origin in allowed or (parts.netloc == host and parts.scheme in ("http", "https"))
 
 
-async def who(ws: WebSocket, svc: Services, session_id: str, audience: str, live: LiveSession) -> Actor | None:
+async def who(
+    ws: WebSocket, svc: Services, session_id: str, audience: str, live: LiveSession
+) -> Actor | None:
     if audience == "facilitator":
         user = await current_user(ws)
         row = await svc.repo.session(session_id)
-        if user is None or row is None or await svc.repo.member_role(user, row.engagement_id) is None:
+        if (
+            user is None
+            or row is None
+            or await svc.repo.member_role(user, row.engagement_id) is None
+        ):
             return None
         return Actor(ActorRole.FACILITATOR, f"user:{user.id}")
     if audience == "projector":
@@ -123,7 +129,9 @@ async def _write(ws: WebSocket, client: Client) -> None:
             return
 
 
-async def _read(ws: WebSocket, svc: Services, live: LiveSession, actor: Actor, client: Client, lang: str) -> None:
+async def _read(
+    ws: WebSocket, svc: Services, live: LiveSession, actor: Actor, client: Client, lang: str
+) -> None:
     bucket = Bucket()
     limit = svc.settings.ws_max_message
     while True:
@@ -150,14 +158,22 @@ async def _read(ws: WebSocket, svc: Services, live: LiveSession, actor: Actor, c
         try:
             result = await live.submit(command)
         except (Busy, Unavailable):
-            client.offer(flash(lang, "The server is busy. Your last action was not saved; please try again."))
+            client.offer(
+                flash(lang, "The server is busy. Your last action was not saved; please try again.")
+            )
             continue
         if isinstance(result, CommandRejected):
             client.offer(flash(lang, result.reason))
         else:
             masked = sum(getattr(e, "masked", 0) for e in result)
             if masked:
-                client.offer(flash(lang, "A CPR number was removed from your text before it was saved.", "warning"))
+                client.offer(
+                    flash(
+                        lang,
+                        "A CPR number was removed from your text before it was saved.",
+                        "warning",
+                    )
+                )
             elif result and actor.role is ActorRole.PARTICIPANT:
                 client.offer(flash(lang, "Saved.", "ok"))
 

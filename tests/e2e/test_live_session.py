@@ -52,7 +52,10 @@ def test_step_change_and_card_reach_every_screen(browser: Browser, demo: DemoSer
     fac.locator("#f-stage button.btn-primary").click()
     expect(fac.locator("#f-stage .stage-title")).not_to_have_text(first)
     second = fac.locator("#f-stage .stage-title").inner_text()
-    for screen in (wall.locator("#p-stage .p-title"), *(p.locator("#m-stage .m-title") for p in phones)):
+    for screen in (
+        wall.locator("#p-stage .p-title"),
+        *(p.locator("#m-stage .m-title") for p in phones),
+    ):
         expect(screen).to_have_text(second, timeout=1000)
     shot(fac, "facilitator-step")
     shot(wall, "projector-step")
@@ -63,7 +66,9 @@ def test_step_change_and_card_reach_every_screen(browser: Browser, demo: DemoSer
     expect(phones[0].locator("#card-text")).to_be_visible()
     phones[0].fill("#card-text", "Inddrag netværket tidligt <b>nu</b>")
     phones[0].locator(".card-form button").click()
-    expect(wall.locator("#p-stage")).to_contain_text("Inddrag netværket tidligt <b>nu</b>", timeout=1000)
+    expect(wall.locator("#p-stage")).to_contain_text(
+        "Inddrag netværket tidligt <b>nu</b>", timeout=1000
+    )
     expect(phones[0].locator("#m-me")).to_contain_text("Inddrag netværket")
     shot(wall, "projector-cards")
     shot(phones[0], "phone-cards")

@@ -15,9 +15,9 @@ from tests.support import World, join
 
 def ids(message: str) -> list[str]:
     """The ids of a message's top-level fragments."""
-    return re.findall(r'^<(?:div|section|ol|ul|p)\b[^>]*\bid="([^"]+)"', message, flags=re.M) or re.findall(
-        r'(?:^|>)\s*<\w+ id="([^"]+)"', message
-    )
+    return re.findall(
+        r'^<(?:div|section|ol|ul|p)\b[^>]*\bid="([^"]+)"', message, flags=re.M
+    ) or re.findall(r'(?:^|>)\s*<\w+ id="([^"]+)"', message)
 
 
 def receive_until(ws, needle: str, limit: int = 10) -> str:  # type: ignore[no-untyped-def]
@@ -34,7 +34,9 @@ def send(ws, **message: object) -> None:  # type: ignore[no-untyped-def]
     ws.send_text(json.dumps(message))
 
 
-def test_step_change_reaches_all_three_screens(world: World, new_browser: Callable[[], TestClient]) -> None:
+def test_step_change_reaches_all_three_screens(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
     session_id, code = world.create_session("kvifa")
     phone = new_browser()
     assert "Tovholder" in join(phone, code, "Bo")
@@ -88,7 +90,9 @@ def test_card_from_a_phone_appears_on_the_projector_and_is_stored(
     assert any(type(e).__name__ == "CardAdded" for e in events)
 
 
-def test_reconnect_gets_the_current_state(world: World, new_browser: Callable[[], TestClient]) -> None:
+def test_reconnect_gets_the_current_state(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
     session_id, code = world.create_session("kvifa")
     phone = new_browser()
     join(phone, code)
@@ -98,20 +102,29 @@ def test_reconnect_gets_the_current_state(world: World, new_browser: Callable[[]
         send(fac, type="next_step", from_step="praesentation")
         send(fac, type="next_step")
         third = world.services.catalog.get("kvifa").steps[2].title  # type: ignore[union-attr]
-        receive_until(fac, f"class=\"stage-title\">{third}")
+        receive_until(fac, f'class="stage-title">{third}')
     with phone.websocket_connect(f"/ws/{session_id}/participant") as mob:
         snapshot = receive_until(mob, third)
         assert third in snapshot
 
 
-def test_hostile_messages_get_a_clear_message_and_no_crash(world: World, new_browser: Callable[[], TestClient]) -> None:
+def test_hostile_messages_get_a_clear_message_and_no_crash(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
     session_id, code = world.create_session("kvifa")
     phone = new_browser()
     join(phone, code)
     with phone.websocket_connect(f"/ws/{session_id}/participant") as mob:
         mob.receive_text()
-        for raw in ["not json", "[]", '{"type": 5}', '{"type": "next_step"}', '{"type": "go_to_step", "step_id": "nope"}',
-                    '{"type": "add_card", "card_id": "<script>", "text": "x"}', "{" * 10000]:
+        for raw in [
+            "not json",
+            "[]",
+            '{"type": 5}',
+            '{"type": "next_step"}',
+            '{"type": "go_to_step", "step_id": "nope"}',
+            '{"type": "add_card", "card_id": "<script>", "text": "x"}',
+            "{" * 10000,
+        ]:
             mob.send_text(raw)
             reply = mob.receive_text()
             assert 'id="flash"' in reply and "Traceback" not in reply
@@ -121,7 +134,9 @@ def test_hostile_messages_get_a_clear_message_and_no_crash(world: World, new_bro
         assert "flash" in fac.receive_text()
 
 
-def test_oversized_message_closes_with_1009(world: World, new_browser: Callable[[], TestClient]) -> None:
+def test_oversized_message_closes_with_1009(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
     session_id, code = world.create_session("kvifa")
     phone = new_browser()
     join(phone, code)
@@ -137,12 +152,18 @@ def test_strangers_cannot_connect(world: World, new_browser: Callable[[], TestCl
     session_id, _ = world.create_session("kvifa")
     stranger = new_browser()
     for audience in ("facilitator", "participant", "projector", "nonsense"):
-        with pytest.raises(WebSocketDisconnect) as closed, stranger.websocket_connect(f"/ws/{session_id}/{audience}") as ws:
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            stranger.websocket_connect(f"/ws/{session_id}/{audience}") as ws,
+        ):
             ws.receive_text()
         assert closed.value.code == 1008
-    with pytest.raises(WebSocketDisconnect), world.fac.websocket_connect(
-        f"/ws/{session_id}/facilitator", headers={"origin": "https://evil.example"}
-    ) as ws:
+    with (
+        pytest.raises(WebSocketDisconnect),
+        world.fac.websocket_connect(
+            f"/ws/{session_id}/facilitator", headers={"origin": "https://evil.example"}
+        ) as ws,
+    ):
         ws.receive_text()
 
 

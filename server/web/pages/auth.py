@@ -17,14 +17,22 @@ def _next_url(value: object) -> str:
 async def login_form(request: Request) -> Response:
     if await current_user(request):
         return redirect(_next_url(request.query_params.get("next")))
-    return await page(request, "auth/login.html", error=None, next=request.query_params.get("next", ""))
+    return await page(
+        request, "auth/login.html", error=None, next=request.query_params.get("next", "")
+    )
 
 
 async def login(request: Request) -> Response:
     form = await request.form()
     nxt = _next_url(form.get("next"))
     if not await csrf_ok(request, form.get("csrf")):
-        return await page(request, "auth/login.html", 400, error="The form had expired. Please try again.", next=nxt)
+        return await page(
+            request,
+            "auth/login.html",
+            400,
+            error="The form had expired. Please try again.",
+            next=nxt,
+        )
     username = str(form.get("username", ""))[:120]
     password = str(form.get("password", ""))[:1000]
     svc = services(request)
@@ -32,8 +40,12 @@ async def login(request: Request) -> Response:
     if isinstance(result, str):
         if result.startswith("locked:"):
             minutes = result.split(":", 1)[1]
-            return await page(request, "auth/login.html", 429, error="locked", minutes=minutes, next=nxt)
-        return await page(request, "auth/login.html", 401, error="Wrong username or password.", next=nxt)
+            return await page(
+                request, "auth/login.html", 429, error="locked", minutes=minutes, next=nxt
+            )
+        return await page(
+            request, "auth/login.html", 401, error="Wrong username or password.", next=nxt
+        )
     token, _user = result
     response = redirect(nxt)
     set_login_cookie(request, response, token)

@@ -15,10 +15,14 @@ from server.web.templating import render
 async def language(request: Request) -> str:
     wanted = request.query_params.get("lang") or request.cookies.get("tv_lang")
     user = await current_user(request)
-    return pick(wanted, user.language if user else None, request.app.state.services.settings.language)
+    return pick(
+        wanted, user.language if user else None, request.app.state.services.settings.language
+    )
 
 
-async def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+async def page(
+    request: Request, template: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     lang = context.pop("lang", None) or await language(request)
     context.setdefault("csrf", csrf_token(request))
     context.setdefault("user", await current_user(request))

@@ -45,7 +45,10 @@ async def overview(request: Request, user: User) -> Response:
     for eng in await svc.repo.engagements_of(user):
         engagements.append((eng, await svc.repo.sessions_of(eng.id)))
     return await page(
-        request, "facilitator/overview.html", engagements=engagements, scripts=list(svc.catalog.scripts.values())
+        request,
+        "facilitator/overview.html",
+        engagements=engagements,
+        scripts=list(svc.catalog.scripts.values()),
     )
 
 

@@ -47,7 +47,9 @@ throttle = Throttle(JOIN_LIMIT)
 
 
 async def front(request: Request) -> Response:
-    return await page(request, "participant/join.html", code=request.query_params.get("code", ""), error=None)
+    return await page(
+        request, "participant/join.html", code=request.query_params.get("code", ""), error=None
+    )
 
 
 async def join(request: Request) -> Response:
@@ -57,23 +59,53 @@ async def join(request: Request) -> Response:
     svc = services(request)
     client = request.client.host if request.client else "?"
     if not throttle.allow(client, time.monotonic()):
-        return await page(request, "participant/join.html", 429, code=code, error="Too many attempts. Wait a minute and try again.")
+        return await page(
+            request,
+            "participant/join.html",
+            429,
+            code=code,
+            error="Too many attempts. Wait a minute and try again.",
+        )
     if not await csrf_ok(request, form.get("csrf")):
-        return await page(request, "participant/join.html", 400, code=code, error="The form had expired. Please try again.")
+        return await page(
+            request,
+            "participant/join.html",
+            400,
+            code=code,
+            error="The form had expired. Please try again.",
+        )
     row = await svc.repo.session_by_code(code) if code else None
     if row is None or row.status == "ended":
-        return await page(request, "participant/join.html", 404, code=code, error="No session has that code. Check the code on the screen.")
+        return await page(
+            request,
+            "participant/join.html",
+            404,
+            code=code,
+            error="No session has that code. Check the code on the screen.",
+        )
     live = await svc.live.get(row.id)
     if live is None:
-        return await page(request, "participant/join.html", 404, code=code, error="No session has that code. Check the code on the screen.")
-    pid = svc.participant_from(row.id, request.cookies.get(cookie_name(row.id))) or secrets.token_hex(8)
+        return await page(
+            request,
+            "participant/join.html",
+            404,
+            code=code,
+            error="No session has that code. Check the code on the screen.",
+        )
+    pid = svc.participant_from(
+        row.id, request.cookies.get(cookie_name(row.id))
+    ) or secrets.token_hex(8)
     result = await live.submit(Join(actor=Actor(ActorRole.PARTICIPANT, pid), name=name or None))
     if isinstance(result, CommandRejected):
         return await page(request, "participant/join.html", 400, code=code, error=result.reason)
     response = redirect(f"/j/{row.join_code}")
     response.set_cookie(
-        cookie_name(row.id), svc.participant_token(row.id, pid), max_age=7 * 24 * 3600,
-        httponly=True, samesite="lax", secure=svc.settings.secure_cookies,
+        cookie_name(row.id),
+        svc.participant_token(row.id, pid),
+        max_age=7 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=svc.settings.secure_cookies,
     )
     return response
 
@@ -83,14 +115,22 @@ async def session_page(request: Request) -> Response:
     code = normalise_code(request.path_params["code"])
     row = await svc.repo.session_by_code(code)
     if row is None:
-        return await page(request, "participant/join.html", 404, code=code, error="No session has that code. Check the code on the screen.")
+        return await page(
+            request,
+            "participant/join.html",
+            404,
+            code=code,
+            error="No session has that code. Check the code on the screen.",
+        )
     pid = svc.participant_from(row.id, request.cookies.get(cookie_name(row.id)))
     live = await svc.live.get(row.id)
     room = await svc.room(row.id)
     if live is None or room is None:
         return await error(request, 404, "That session does not exist.")
     if pid is None or pid not in live.state.participants:
-        return await page(request, "participant/join.html", code=row.join_code, error=None, lang=room.lang)
+        return await page(
+            request, "participant/join.html", code=row.join_code, error=None, lang=room.lang
+        )
     now = time.time()
     return await page(
         request,
@@ -108,5 +148,11 @@ async def qr(request: Request) -> Response:
     if row is None:
         return Response(status_code=404)
     buf = io.BytesIO()
-    segno.make(svc.join_url(row.join_code), error="m").save(buf, kind="svg", scale=8, border=2, dark="#111", light="#fff")
-    return Response(buf.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=3600"})
+    segno.make(svc.join_url(row.join_code), error="m").save(
+        buf, kind="svg", scale=8, border=2, dark="#111", light="#fff"
+    )
+    return Response(
+        buf.getvalue(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

@@ -19,11 +19,21 @@ async def projector(request: Request) -> Response:
     if not svc.projector_ok(session_id, key):
         user = await current_user(request)
         row = await svc.repo.session(session_id)
-        if user is None or row is None or await svc.repo.member_role(user, row.engagement_id) is None:
+        if (
+            user is None
+            or row is None
+            or await svc.repo.member_role(user, row.engagement_id) is None
+        ):
             return await error(request, 404, "That session does not exist.")
         key = svc.projector_key(session_id)
     live = await svc.live.get(session_id)
     room = await svc.room(session_id)
     if live is None or room is None:
         return await error(request, 404, "That session does not exist.")
-    return await page(request, "projector/session.html", lang=room.lang, key=key, **context(live.state, room, time.time()))
+    return await page(
+        request,
+        "projector/session.html",
+        lang=room.lang,
+        key=key,
+        **context(live.state, room, time.time()),
+    )
