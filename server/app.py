@@ -56,7 +56,9 @@ class SecurityHeaders:
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     messages = {404: "That page does not exist.", 405: "That is not possible here."}
-    return await error(request, status, messages.get(status, "Something went wrong. Please try again."))
+    return await error(
+        request, status, messages.get(status, "Something went wrong. Please try again.")
+    )
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -44,7 +44,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from server.store.migrate import upgrade
 
     base = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"  # noqa: S104
-    settings = from_env(mode="demo", base_url=base) if "TOVHOLDER_BASE_URL" not in __import__("os").environ else from_env(mode="demo")
+    settings = (
+        from_env(mode="demo", base_url=base)
+        if "TOVHOLDER_BASE_URL" not in __import__("os").environ
+        else from_env(mode="demo")
+    )
     upgrade(settings.db_url)
     info = asyncio.run(seed(settings))
     print(
@@ -89,7 +93,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             repo = Repo(engine)
             if await repo.user_by_name(args.username):
                 raise SystemExit(f"The user {args.username!r} exists already.")
-            await repo.add_user(args.username, password, args.name or args.username, is_admin=args.admin)
+            await repo.add_user(
+                args.username, password, args.name or args.username, is_admin=args.admin
+            )
         finally:
             await engine.dispose()
 
@@ -99,7 +105,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tovholder", description="Runs facilitated sessions live in the room.")
+    p = argparse.ArgumentParser(
+        prog="tovholder", description="Runs facilitated sessions live in the room."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for name, fn, port in (("serve", cmd_serve, 8000), ("demo", cmd_demo, 8000)):
         sp = sub.add_parser(name)

@@ -31,12 +31,20 @@ async def seed(settings: Settings) -> DemoInfo:
         engagements = await repo.engagements_of(user)
         eng = next((e for e in engagements if e.title == DEMO_ENGAGEMENT), None)
         if eng is None:
-            eng = await repo.add_engagement(DEMO_ENGAGEMENT, "Varde Kommune", {user.id or 0: "facilitator"})
+            eng = await repo.add_engagement(
+                DEMO_ENGAGEMENT, "Varde Kommune", {user.id or 0: "facilitator"}
+            )
         sessions = [s for s in await repo.sessions_of(eng.id) if s.status != "ended"]
         row = sessions[0] if sessions else None
         if row is None:
-            script_id = DEMO_SCRIPT if services.catalog.get(DEMO_SCRIPT) else next(iter(services.catalog.scripts))
+            script_id = (
+                DEMO_SCRIPT
+                if services.catalog.get(DEMO_SCRIPT)
+                else next(iter(services.catalog.scripts))
+            )
             row = await services.create_session(eng.id, script_id, user)
-        return DemoInfo(row.id, row.join_code, f"/projector/{row.id}?key={services.projector_key(row.id)}")
+        return DemoInfo(
+            row.id, row.join_code, f"/projector/{row.id}?key={services.projector_key(row.id)}"
+        )
     finally:
         await services.close()

@@ -50,8 +50,12 @@ class Settings:
 
     def check(self) -> Settings:
         if self.mode not in {"dev", "demo", "test", "production"}:
-            raise SettingsError(f"TOVHOLDER_MODE must be dev, demo, test or production, not {self.mode!r}")
-        if self.mode == "production" and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise SettingsError(
+                f"TOVHOLDER_MODE must be dev, demo, test or production, not {self.mode!r}"
+            )
+        if self.mode == "production" and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
             raise SettingsError(
                 "Set TOVHOLDER_SECRET_KEY to a random value of at least 32 characters "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
@@ -66,7 +70,9 @@ class Settings:
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     e = os.environ if env is None else env
     data_dir = Path(e.get("TOVHOLDER_DATA_DIR", str(ROOT / "data")))
-    origins = tuple(o.strip() for o in e.get("TOVHOLDER_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    origins = tuple(
+        o.strip() for o in e.get("TOVHOLDER_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    )
     values: dict[str, object] = {
         "mode": e.get("TOVHOLDER_MODE", "dev"),
         "data_dir": data_dir,

@@ -41,7 +41,13 @@ class EventLog:
         for i, ev in enumerate(events):
             name, data = encode(ev)
             rows.append(
-                {"session_id": session_id, "seq": first_seq + i, "type": name, "data": data, "at": ev.at}
+                {
+                    "session_id": session_id,
+                    "seq": first_seq + i,
+                    "type": name,
+                    "data": data,
+                    "at": ev.at,
+                }
             )
         async with self.engine.begin() as conn:
             await conn.execute(insert(EVENTS), rows)

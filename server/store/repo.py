@@ -107,7 +107,11 @@ class Repo:
                     user.failed_logins = 0
                 db.add(user)
                 await db.commit()
-                return f"locked:{LOCKOUT_MINUTES}" if user.locked_until and user.locked_until > now else "invalid"
+                return (
+                    f"locked:{LOCKOUT_MINUTES}"
+                    if user.locked_until and user.locked_until > now
+                    else "invalid"
+                )
             user.failed_logins = 0
             user.locked_until = None
             token = secrets.token_urlsafe(32)
@@ -138,12 +142,16 @@ class Repo:
 
     async def logout(self, token: str) -> None:
         async with self.sessions() as db:
-            await db.exec(delete(LoginSession).where(col(LoginSession.token_hash) == token_hash(token)))
+            await db.exec(
+                delete(LoginSession).where(col(LoginSession.token_hash) == token_hash(token))
+            )
             await db.commit()
 
     # -- engagements and sessions ----------------------------------------------------
 
-    async def add_engagement(self, title: str, municipality: str, members: dict[int, str]) -> Engagement:
+    async def add_engagement(
+        self, title: str, municipality: str, members: dict[int, str]
+    ) -> Engagement:
         async with self.sessions() as db:
             eng = Engagement(id=new_id(), title=title, municipality=municipality)
             db.add(eng)
@@ -175,10 +183,16 @@ class Repo:
         self, engagement_id: str, script_id: str, title: str, language: str, created_by: int | None
     ) -> Session:
         async with self.sessions() as db:
-            count = len((await db.exec(select(Session.id).where(Session.engagement_id == engagement_id))).all())
+            count = len(
+                (
+                    await db.exec(select(Session.id).where(Session.engagement_id == engagement_id))
+                ).all()
+            )
             for _ in range(10):
                 code = new_join_code()
-                if (await db.exec(select(Session.id).where(Session.join_code == code))).first() is None:
+                if (
+                    await db.exec(select(Session.id).where(Session.join_code == code))
+                ).first() is None:
                     break
             row = Session(
                 id=new_id(),
@@ -205,7 +219,11 @@ class Repo:
 
     async def sessions_of(self, engagement_id: str) -> list[Session]:
         async with self.sessions() as db:
-            query = select(Session).where(Session.engagement_id == engagement_id).order_by(col(Session.position))
+            query = (
+                select(Session)
+                .where(Session.engagement_id == engagement_id)
+                .order_by(col(Session.position))
+            )
             return list((await db.exec(query)).all())
 
     async def set_session_status(self, session_id: str, status: str) -> None:
@@ -221,7 +239,13 @@ class Repo:
     # -- audit -------------------------------------------------------------------------
 
     async def audit(
-        self, action: str, target: str, *, user: User | None = None, actor: str = "", engagement_id: str | None = None
+        self,
+        action: str,
+        target: str,
+        *,
+        user: User | None = None,
+        actor: str = "",
+        engagement_id: str | None = None,
     ) -> None:
         async with self.sessions() as db:
             db.add(
