@@ -545,12 +545,9 @@ def _where(loc: tuple[int | str, ...]) -> _Where:
     is_step = len(path) >= 2 and path[0] == "steps" and isinstance(path[1], int)
     if is_step and len(path) >= 3 and path[2] in STEP_KINDS:
         kind = str(path.pop(2))
-    if is_step:
-        model: type[BaseModel] = STEP_MODELS.get(kind or "", Script)
-        owner: YamlPath = tuple(path[:2]) if kind else ()
-        if not kind and len(path) == 2:
-            owner = tuple(path)
-        return _Where(tuple(path), kind, owner, model)
+    if is_step:  # without a kind the error is about the step itself (not a mapping, no kind)
+        model: type[BaseModel] = STEP_MODELS[kind] if kind else Script
+        return _Where(tuple(path), kind, tuple(path[:2]), model)
     if len(path) >= 3 and path[0] == "roles" and isinstance(path[1], int):
         return _Where(tuple(path), None, tuple(path[:2]), Role)
     return _Where(tuple(path), None, (), Script)
