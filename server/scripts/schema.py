@@ -174,9 +174,9 @@ class PlanEditStep(StepBase):
     """Edit the development plan: per focus area, its rows and status."""
 
     kind: Literal["plan_edit"]
-    fields: tuple[
-        Literal["purpose", "activity", "goal", "actors", "schedule", "status"], ...
-    ] = ("status",)
+    fields: tuple[Literal["purpose", "activity", "goal", "actors", "schedule", "status"], ...] = (
+        "status",
+    )
 
 
 class ConsultationStep(StepBase):
