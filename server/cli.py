@@ -72,7 +72,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_check_script(args: argparse.Namespace) -> int:
     from server.scripts.check import main
 
-    return main(args.files)
+    return main([*(["--strict"] if args.strict else []), *args.files])
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -115,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument("--port", type=int, default=port)
         sp.set_defaults(fn=fn)
     cs = sub.add_parser("check-script", help="validate and dry-run facilitation scripts")
+    cs.add_argument("--strict", action="store_true", help="warnings fail the check too")
     cs.add_argument("files", nargs="+")
     cs.set_defaults(fn=cmd_check_script)
     user = sub.add_parser("user").add_subparsers(dest="user_command", required=True)
