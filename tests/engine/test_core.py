@@ -99,3 +99,21 @@ def test_round_leaves_listeners_out_and_log_replays() -> None:
     assert run.state.rounds["turns"].current == "c"
     records = [to_record(e) for e in run.log]
     assert replay(from_record(n, d) for n, d in records) == run.state
+
+
+def test_speaker_timebox_restarts_the_timer_for_each_turn() -> None:
+    script = {
+        **SCRIPT,
+        "steps": [
+            {"id": "turns", "kind": "round", "title": "Runde", "timebox": 10, "speaker_timebox": 2}
+        ],
+    }
+    run = Run()
+    run.state = replay([SessionCreated(at=0.0, session_id="s2", script=script)])
+    for pid in ("a", "b"):
+        run.do(Join(actor=p(pid), name=None))
+    run.do(StartSession(actor=FAC))
+    assert run.state.timer.duration == 120
+    run.now += 100
+    run.do(NextSpeaker(actor=FAC, from_speaker="a"))
+    assert run.state.timer.remaining_at(run.now) == 120

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from server.engine.events import TimerReset, TimerStarted
 from server.engine.registry import (
     Command,
     CommandRejected,
@@ -81,7 +82,9 @@ def _enter(state: SessionState, step: Step, now: float) -> list[Event]:
     assert isinstance(step, RoundStep)
     if step.id in state.rounds:
         return []  # coming back to a round keeps where it was
-    return [RoundStarted(at=now, step_id=step.id, order=speaking_order(state, step))]
+    order = speaking_order(state, step)
+    started = RoundStarted(at=now, step_id=step.id, order=order)
+    return [started, *(speaker_timer(step, now) if order else [])]
 
 
 def _current_round(state: SessionState, cmd: Command) -> RoundState | CommandRejected:
@@ -107,8 +110,23 @@ def _advance(state: SessionState, cmd: NextSpeaker | SkipSpeaker, now: float) ->
     if rnd.finished:
         return CommandRejected("Everyone has had their turn.", "round_finished")
     skipped = rnd.current if isinstance(cmd, SkipSpeaker) else None
+    step = state.step
+    assert isinstance(step, RoundStep)
+    advanced = SpeakerAdvanced(
+        at=now, step_id=rnd.step_id, position=rnd.position + 1, skipped=skipped
+    )
+    more_speakers = rnd.position + 1 < len(rnd.order)
+    return [advanced, *(speaker_timer(step, now) if more_speakers else [])]
+
+
+def speaker_timer(step: RoundStep, now: float) -> list[Event]:
+    """With a speaker timebox, each turn gets the timer afresh."""
+    if step.speaker_timebox is None:
+        return []
+    seconds = step.speaker_timebox * 60
     return [
-        SpeakerAdvanced(at=now, step_id=rnd.step_id, position=rnd.position + 1, skipped=skipped)
+        TimerReset(at=now, duration=seconds),
+        TimerStarted(at=now, duration=seconds, deadline=now + seconds),
     ]
 
 
