@@ -1,0 +1,30 @@
+"""Steps that several browser journeys share."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import DemoServer
+
+PHONE = {"width": 360, "height": 740}
+LAPTOP = {"width": 1366, "height": 768}
+PROJECTOR = {"width": 1920, "height": 1080}
+
+
+def login(page: Page, demo: DemoServer) -> None:
+    page.goto(demo.session_url)
+    page.fill("#username", demo.user)
+    page.fill("#password", demo.password)
+    page.click("button.btn-primary")
+    page.wait_for_url(demo.session_url)
+
+
+def join_phone(browser: Browser, demo: DemoServer, name: str) -> Page:
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto(demo.base + "/")
+    phone.fill("#code", demo.code.lower())
+    phone.fill("#name", name)
+    phone.click("button.btn-primary")
+    expect(phone.locator("#m-stage")).to_be_visible()
+    expect(phone.locator(".conn")).to_have_attribute("data-state", "online")
+    return phone
