@@ -4,9 +4,10 @@ Case notes, minutes and chat messages about children and families must not
 carry CPR numbers further than necessary, so anything that looks like one is
 replaced by :data:`MASK` before text is stored, shown or exported.
 
-A CPR number is ``ddmmyy-ssss`` or ``ddmmyyssss``: six digits forming a real
-calendar date followed by a four digit serial number. The dash may be any of
-the common dash characters and may have spaces around it. The number must
+A CPR number is ``ddmmyy-ssss``, ``ddmmyy ssss`` or ``ddmmyyssss``: six digits
+forming a real calendar date followed by a four digit serial number. The dash
+may be any of the common dash characters and may have spaces around it; without
+a dash, exactly one space (or no-break space) may separate the two parts. The number must
 stand alone: a digit directly before or after it means it is part of some
 longer number (an account number, a serial, ...) and it is left alone.
 
@@ -62,6 +63,12 @@ _SPACE: Final = "[ \t\u00a0\u2007\u2009\u202f]"
 # hyphen-minus (word processors and phones "correct" the plain hyphen).
 _DASH: Final = "[-\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d]"
 
+# A single space (or no-break space) alone between date and serial, as in
+# "010203 1234", is accepted too: people type CPR numbers that way, and the
+# date check keeps phone numbers ("20 30 40 50"), amounts and case numbers
+# out. Two or more spaces without a dash are not: that is a column layout.
+_ONE_SPACE: Final = "[ \u00a0]"
+
 # Structure only; the date is validated in Python. ``\d`` (Unicode decimal
 # digits) is used on purpose, also in the lookarounds, so a number written in
 # e.g. fullwidth digits is caught too and a CPR can never be glued to a digit.
@@ -69,7 +76,7 @@ _CPR_RE: Final = re.compile(
     rf"""
     (?<!\d)                       # not preceded by a digit
     (?P<dd>\d\d)(?P<mm>\d\d)(?P<yy>\d\d)
-    (?:{_SPACE}*{_DASH}{_SPACE}*)?  # optional dash, optionally spaced
+    (?:{_SPACE}*{_DASH}{_SPACE}*|{_ONE_SPACE})?  # optional dash (spaced), or one space
     (?P<serial>\d{{4}})
     (?!\d)                        # not followed by a digit
     """,
