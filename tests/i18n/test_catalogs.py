@@ -92,6 +92,8 @@ def test_catalogs_hold_every_msgid_in_the_sources(
 def test_placeholders_match(lang: str, catalogs: dict[str, Catalog]) -> None:
     wrong = []
     for message in live(catalogs[lang]):
+        if message.fuzzy:
+            continue  # not used; test_danish_translates_every_msgid lists it
         wanted, bad_id = fields(ids(message)[0])
         if bad_id:
             wrong.append(f"msgid {message.id!r}: use %(name)s fields and %% ({bad_id})")
