@@ -9,7 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from server.settings import Settings
 from server.web import ws
-from server.web.pages import auth, facilitator, participant, projector
+from server.web.pages import auth, coordinator, facilitator, participant, projector
 
 
 async def healthz(request: Request) -> Response:
@@ -34,6 +34,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
             name="create_session",
         ),
         Route("/facilitator/sessions/{session_id}", facilitator.live_session, name="facilitator"),
+        # The coordinator page, each session's minutes, their downloads and wording edits.
+        *coordinator.routes(),
         Route("/projector/{session_id}", projector.projector, name="projector"),
         WebSocketRoute("/ws/{session_id}/{audience}", ws.endpoint, name="ws"),
         Mount(
