@@ -299,6 +299,54 @@ def test_a_follow_up_offers_the_ics_and_a_workshop_the_plan(world: World) -> Non
     assert "next-meeting.ics" in world.fac.get(f"/facilitator/sessions/{session_id}/minutes").text
 
 
+def test_an_implementation_workshop_offers_the_development_plan(world: World) -> None:
+    from server.engine.steps.poll import (
+        AddPollOption,
+        AssignHorizon,
+        CastBallot,
+        ClosePoll,
+        OpenPoll,
+    )
+
+    session_id, _ = world.create_session("implementeringsworkshop")
+    for pid in ("a", "b"):
+        enter(world, session_id, pid, "")
+    areas = (("fa1", "Barnets perspektiv"), ("fa2", "Tidlig indsats"), ("fa3", "Handleplaner"))
+    submit(
+        world,
+        session_id,
+        StartSession(actor=FAC),
+        GoToStep(actor=FAC, step_id="prioritering"),
+        *(AddPollOption(actor=FAC, poll_id="prioritering", option_id=i, label=t) for i, t in areas),
+        OpenPoll(actor=FAC, poll_id="prioritering"),
+        *(
+            CastBallot(
+                actor=Actor(ActorRole.PARTICIPANT, pid),
+                poll_id="prioritering",
+                ballot_id=f"b-{pid}",
+                voter=f"anon-{pid}",
+                payload=("fa2", "fa1", "fa3"),
+            )
+            for pid in ("a", "b")
+        ),
+        ClosePoll(actor=FAC, poll_id="prioritering"),
+        AssignHorizon(
+            actor=FAC, poll_id="prioritering", option_id="fa2", horizon="short", owner="Bo Ærø"
+        ),
+        EndSession(actor=FAC),
+    )
+    base = f"/facilitator/sessions/{session_id}"
+    page = world.fac.get(f"{base}/minutes").text
+    assert f"{base}/plan.pdf" in page and "Bo Ærø" in page
+    for name, media_type in (("plan.pdf", "application/pdf"), ("plan.docx", DOCX)):
+        r = world.fac.get(f"{base}/{name}")
+        assert r.status_code == 200 and r.headers["content-type"] == media_type
+        assert "udviklingsplan-" in r.headers["content-disposition"]
+    csv = world.fac.get(f"{base}/plan.csv").content.decode("utf-8-sig").splitlines()
+    assert csv[1].startswith("1;Tidlig indsats;Kort sigt;Bo Ærø")
+    assert csv[2].startswith("2;Barnets perspektiv")
+
+
 # -- editing the wording -------------------------------------------------------------------------
 
 

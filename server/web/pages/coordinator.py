@@ -69,7 +69,6 @@ class Record:
 
     row: Session
     engagement: Engagement | None
-    events: Sequence[Event]
     state: SessionState | None
     minutes: Minutes
     plan: DevelopmentPlan | None
@@ -82,17 +81,15 @@ class Record:
 def _build(row: Session, engagement: Engagement | None, events: list[Event], by: str) -> Record:
     """CPU work (replaying the log), run off the event loop."""
     eng_title = engagement.title if engagement else None
-    created = row.created_at.timestamp() if row.created_at else None
     minutes = build_minutes(
         events,
         title=row.title,
         language=row.language,
         engagement_title=eng_title,
         facilitator=by or None,
-        now=created,
     )
-    plan = build_plan(events, language=row.language, engagement_title=eng_title, now=created)
-    return Record(row, engagement, events, fold(events), minutes, plan)
+    plan = build_plan(events, language=row.language, engagement_title=eng_title)
+    return Record(row, engagement, fold(events), minutes, plan)
 
 
 async def _record(request: Request, user: User) -> Record | None:
@@ -264,15 +261,16 @@ DOCUMENTS: tuple[Document, ...] = (
         available=lambda r: r.plan is not None,
     ),
 )
-BY_PATH = {d.path: d for d in DOCUMENTS}
 
 
 def _download(document: Document) -> Callable[[Request], Any]:
     @login_required
     async def handler(request: Request, user: User) -> Response:
         record = await _record(request, user)
-        if record is None or not document.available(record):
+        if record is None:
             return await error(request, 404, "That session does not exist.")
+        if not document.available(record):
+            return await error(request, 404, "That page does not exist.")
         body = await run_in_threadpool(document.render, record)
         await services(request).repo.audit(
             "export",
