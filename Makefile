@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SYSTEM_PACKAGES := chromium poppler-utils redis-server postgresql fonts-dejavu-core
 
-.PHONY: demo test lint typecheck pytest vendor system-deps bench clean
+.PHONY: demo test lint typecheck pytest vendor system-deps bench i18n clean
 
 demo: $(VENV)/.installed vendor
 	$(BIN)/tovholder demo
@@ -23,6 +23,10 @@ pytest:
 
 bench: $(VENV)/.installed-test vendor
 	$(BIN)/python -m bench
+
+# After adding interface text: re-extract and merge the catalogs in locales/.
+i18n: $(VENV)/.installed
+	$(BIN)/python -m server.i18n_tools update
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -50,6 +50,7 @@ from server.engine.events import (
     TimerReset,
     TimerStarted,
 )
+from server.engine.reason import Reason
 from server.engine.registry import (
     CARD_RULES,
     ENTER_HOOKS,
@@ -168,7 +169,10 @@ def _minutes(value: object, *, low: float = 0.1, high: float = 600) -> float | C
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         return CommandRejected("Give the time in minutes.", "invalid")
     if not low <= value <= high:  # compared before float(): a huge int would overflow
-        return CommandRejected(f"The time must be between {low} and {high} minutes.", "invalid")
+        reason = Reason(
+            "The time must be between %(low)s and %(high)s minutes.", low=low, high=high
+        )
+        return CommandRejected(reason, "invalid")
     return float(value)
 
 
@@ -230,7 +234,7 @@ def _join(state: SessionState, cmd: Join, now: float) -> Outcome:
         return CommandRejected("Only participants join.", "forbidden")
     name: str | None = None
     if cmd.name is not None and str(cmd.name).strip():
-        cleaned = clean(cmd.name, NAME_MAX, what="The name")
+        cleaned = clean(cmd.name, NAME_MAX)
         if isinstance(cleaned, CommandRejected):
             return cleaned
         name = cleaned[0]
@@ -307,7 +311,7 @@ def _add_card(state: SessionState, cmd: AddCard, now: float) -> Outcome:
         return step
     if len(state.cards) >= MAX_CARDS:
         return CommandRejected("This session has too many cards.", "full")
-    cleaned = clean(cmd.text, CARD_MAX, what="The card")
+    cleaned = clean(cmd.text, CARD_MAX)
     if isinstance(cleaned, CommandRejected):
         return cleaned
     text, masked = cleaned
@@ -329,7 +333,7 @@ def _add_card(state: SessionState, cmd: AddCard, now: float) -> Outcome:
 def _edit_card(state: SessionState, cmd: EditCard, now: float) -> Outcome:
     if err := running(state) or _own_card(state, cmd, cmd.card_id):
         return err
-    cleaned = clean(cmd.text, CARD_MAX, what="The card")
+    cleaned = clean(cmd.text, CARD_MAX)
     if isinstance(cleaned, CommandRejected):
         return cleaned
     if state.cards[cmd.card_id].text == cleaned[0]:
@@ -356,7 +360,7 @@ def _add_cluster(state: SessionState, cmd: AddCluster, now: float) -> Outcome:
         return []
     step = state.step
     assert step is not None
-    cleaned = clean(cmd.title, 120, what="The title")
+    cleaned = clean(cmd.title, 120)
     if isinstance(cleaned, CommandRejected):
         return cleaned
     return [ClusterAdded(at=now, cluster_id=cmd.cluster_id, step_id=step.id, title=cleaned[0])]
@@ -387,10 +391,10 @@ def _record_decision(state: SessionState, cmd: RecordDecision, now: float) -> Ou
         return CommandRejected("The decision has no valid id.", "invalid")
     if any(d.id == cmd.decision_id for d in state.decisions):
         return []
-    cleaned = clean(cmd.text, what="The decision")
+    cleaned = clean(cmd.text)
     if isinstance(cleaned, CommandRejected):
         return cleaned
-    by = clean(cmd.decided_by, 200, what="Who decided") if cmd.decided_by else ("", 0)
+    by = clean(cmd.decided_by, 200) if cmd.decided_by else ("", 0)
     if isinstance(by, CommandRejected):
         return by
     step = state.step
@@ -414,7 +418,7 @@ def _edit_decision(state: SessionState, cmd: EditDecision, now: float) -> Outcom
     current = next((d for d in state.decisions if d.id == cmd.decision_id), None)
     if current is None:
         return CommandRejected("That decision does not exist.", "unknown_decision")
-    cleaned = clean(cmd.text, what="The decision")
+    cleaned = clean(cmd.text)
     if isinstance(cleaned, CommandRejected):
         return cleaned
     if cleaned[0] == current.text:
@@ -433,10 +437,10 @@ def _edit_decision(state: SessionState, cmd: EditDecision, now: float) -> Outcom
 def _action_fields(
     cmd: AddAction | EditAction,
 ) -> tuple[str, str, str | None, int] | CommandRejected:
-    what = clean(cmd.what, what="What must be done")
+    what = clean(cmd.what)
     if isinstance(what, CommandRejected):
         return what
-    who = clean(cmd.who, 200, what="Who is responsible")
+    who = clean(cmd.who, 200)
     if isinstance(who, CommandRejected):
         return who
     due = cmd.due.strip() if isinstance(cmd.due, str) and cmd.due.strip() else None
@@ -502,12 +506,12 @@ def _edit_action(state: SessionState, cmd: EditAction, now: float) -> Outcome:
 def _agree_next(state: SessionState, cmd: AgreeNextMeeting, now: float) -> Outcome:
     if err := facilitator_only(cmd) or running(state):
         return err
-    date = clean(cmd.date, 40, what="The date")
+    date = clean(cmd.date, 40)
     if isinstance(date, CommandRejected):
         return date
     goals: list[str] = []
     for goal in cmd.goals[:20]:
-        cleaned = clean(goal, what="A goal")
+        cleaned = clean(goal)
         if isinstance(cleaned, CommandRejected):
             return cleaned
         goals.append(cleaned[0])

@@ -50,6 +50,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 
+from server.engine.reason import Reason
+
 __all__ = [
     "Cutoff",
     "InvalidBallotError",
@@ -166,8 +168,16 @@ def _num(value: int) -> str:
     return str(value)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+_TWICE = {
+    "chosen": "Option %(option)s is chosen more than once.",
+    "approved": "Option %(option)s is approved more than once.",
+    "ranked": "Option %(option)s is ranked more than once.",
+}
+_PER_OPTION = {
+    "dots": "This ballot should give dots per option.",
+    "scores": "This ballot should give scores per option.",
+}
+_WHOLE = {"dots": "Dots must be whole numbers.", "scores": "Scores must be whole numbers."}
 
 
 def _parse_ids(payload: object, known: frozenset[str], verb: str) -> tuple[str, ...]:
@@ -180,9 +190,9 @@ def _parse_ids(payload: object, known: frozenset[str], verb: str) -> tuple[str, 
         if not isinstance(item, str):
             raise InvalidBallotError("This ballot contains something that is not an option.")
         if item not in known:
-            raise InvalidBallotError(f"Unknown option: {_show(item)}.")
+            raise InvalidBallotError(Reason("Unknown option: %(option)s.", option=_show(item)))
         if item in seen:
-            raise InvalidBallotError(f"Option {_show(item)} is {verb} more than once.")
+            raise InvalidBallotError(Reason(_TWICE[verb], option=_show(item)))
         seen.add(item)
         ids.append(item)
     return tuple(ids)
@@ -191,15 +201,15 @@ def _parse_ids(payload: object, known: frozenset[str], verb: str) -> tuple[str, 
 def _parse_numbers(payload: object, known: frozenset[str], what: str) -> dict[str, int]:
     """A mapping from known option ids to integers (shape only, no limits)."""
     if not isinstance(payload, dict):
-        raise InvalidBallotError(f"This ballot should give {what} per option.")
+        raise InvalidBallotError(Reason(_PER_OPTION[what]))
     numbers: dict[str, int] = {}
     for key, value in payload.items():
         if not isinstance(key, str):
             raise InvalidBallotError("This ballot contains something that is not an option.")
         if key not in known:
-            raise InvalidBallotError(f"Unknown option: {_show(key)}.")
+            raise InvalidBallotError(Reason("Unknown option: %(option)s.", option=_show(key)))
         if not _is_int(value):
-            raise InvalidBallotError(f"{what.capitalize()} must be whole numbers.")
+            raise InvalidBallotError(Reason(_WHOLE[what]))
         numbers[key] = value
     return numbers
 
@@ -210,8 +220,11 @@ def _parse_choice(rules: PollRules, known: frozenset[str], payload: object) -> t
         raise InvalidBallotError("Choose at least one option.")
     if len(chosen) > rules.max_choices:
         raise InvalidBallotError(
-            f"Choose at most {_plural(rules.max_choices, 'option')}; "
-            f"this ballot chooses {len(chosen)}."
+            Reason(
+                "Too many options chosen: at most %(max)s, this ballot chooses %(n)s.",
+                max=rules.max_choices,
+                n=len(chosen),
+            )
         )
     return chosen
 
@@ -227,13 +240,21 @@ def _parse_dot(rules: PollRules, known: frozenset[str], payload: object) -> dict
             raise InvalidBallotError("Dots cannot be negative.")
         if rules.max_per_option is not None and count > rules.max_per_option:
             raise InvalidBallotError(
-                f"At most {_plural(rules.max_per_option, 'dot')} per option; "
-                f"{_show(option_id)} has {_num(count)}."
+                Reason(
+                    "Too many dots on %(option)s: at most %(max)s per option, it has %(n)s.",
+                    max=rules.max_per_option,
+                    option=_show(option_id),
+                    n=_num(count),
+                )
             )
     used = sum(dots.values())
     if used > rules.dots:
         raise InvalidBallotError(
-            f"You have {_plural(rules.dots, 'dot')}; this ballot uses {_num(used)}."
+            Reason(
+                "Too many dots: you have %(max)s, this ballot uses %(n)s.",
+                max=rules.dots,
+                n=_num(used),
+            )
         )
     return {option_id: count for option_id, count in dots.items() if count}
 
@@ -245,7 +266,11 @@ def _parse_rank(
     if rules.top_k is None:
         if len(ranking) != option_count:
             raise InvalidBallotError(
-                f"Rank all {_plural(option_count, 'option')}; this ballot ranks {len(ranking)}."
+                Reason(
+                    "Rank every option: there are %(total)s, this ballot ranks %(n)s.",
+                    total=option_count,
+                    n=len(ranking),
+                )
             )
         return ranking
     if not ranking:
@@ -253,7 +278,11 @@ def _parse_rank(
     limit = rules.rank_positions(option_count)
     if len(ranking) > limit:
         raise InvalidBallotError(
-            f"Rank at most {_plural(limit, 'option')}; this ballot ranks {len(ranking)}."
+            Reason(
+                "Too many options ranked: at most %(max)s, this ballot ranks %(n)s.",
+                max=limit,
+                n=len(ranking),
+            )
         )
     return ranking
 
@@ -263,8 +292,13 @@ def _parse_score(rules: PollRules, known: frozenset[str], payload: object) -> di
     for option_id, score in scores.items():
         if not rules.scale_min <= score <= rules.scale_max:
             raise InvalidBallotError(
-                f"Scores go from {rules.scale_min} to {rules.scale_max}; "
-                f"{_show(option_id)} has {_num(score)}."
+                Reason(
+                    "Scores go from %(low)s to %(high)s; %(option)s has %(n)s.",
+                    low=rules.scale_min,
+                    high=rules.scale_max,
+                    option=_show(option_id),
+                    n=_num(score),
+                )
             )
     return scores
 

@@ -266,7 +266,7 @@ def test_tally_reason_reaches_the_voter() -> None:
     run = opened("prikker", "a")
     out = vote(run, "a", {"fa1": 4}, poll="prikker")
     assert isinstance(out, CommandRejected)
-    assert out.reason.startswith("At most 3 dots per option")
+    assert out.reason.startswith("Too many dots on")
 
 
 def test_who_may_vote_and_as_whom() -> None:

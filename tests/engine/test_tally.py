@@ -326,7 +326,7 @@ def test_tally_raises_on_invalid_ballot_with_index() -> None:
         tally(rules, ABC, [{"a": 1}, {"a": 6}])
     assert isinstance(info.value, ValueError)
     assert info.value.index == 1
-    assert info.value.reason == "You have 5 dots; this ballot uses 6."
+    assert info.value.reason == "Too many dots: you have 5, this ballot uses 6."
     assert "Ballot 1" in str(info.value)
 
 
@@ -355,8 +355,8 @@ HUGE = 10**5000  # str() of this raises ValueError in CPython >= 3.11
         (CHOICE2, ["a"], None),
         (CHOICE2, ["a", "b"], None),
         (CHOICE2, [], "Choose at least one option."),
-        (CHOICE2, ["a", "b", "c"], "Choose at most 2 options; this ballot chooses 3."),
-        (PollRules(PollType.CHOICE), ["a", "b"], "Choose at most 1 option; this ballot chooses 2."),
+        (CHOICE2, ["a", "b", "c"], "Too many options chosen: at most 2, this ballot chooses 3."),
+        (PollRules(PollType.CHOICE), ["a", "b"], "Too many options chosen: at most 1, this ballot chooses 2."),
         (CHOICE2, ["a", "a"], "Option 'a' is chosen more than once."),
         (CHOICE2, ["x"], "Unknown option: 'x'."),
         (CHOICE2, "a", "This ballot should be a list of options."),
@@ -376,8 +376,8 @@ HUGE = 10**5000  # str() of this raises ValueError in CPython >= 3.11
         (DOT, {}, None),
         (DOT, {"a": 3, "b": 2}, None),
         (DOT, {"a": 0, "b": 0}, None),
-        (DOT, {"a": 3, "b": 3}, "You have 5 dots; this ballot uses 6."),
-        (DOT, {"a": 4}, "At most 3 dots per option; 'a' has 4."),
+        (DOT, {"a": 3, "b": 3}, "Too many dots: you have 5, this ballot uses 6."),
+        (DOT, {"a": 4}, "Too many dots on 'a': at most 3 per option, it has 4."),
         (DOT, {"a": -1, "b": 3}, "Dots cannot be negative."),
         (DOT, {"a": 1.0}, "Dots must be whole numbers."),
         (DOT, {"a": 1.5}, "Dots must be whole numbers."),
@@ -390,23 +390,23 @@ HUGE = 10**5000  # str() of this raises ValueError in CPython >= 3.11
         (DOT, {1: 1}, "This ballot contains something that is not an option."),
         (DOT, {None: 1}, "This ballot contains something that is not an option."),
         (DOT, ["a"], "This ballot should give dots per option."),
-        (DOT, {"a": HUGE}, "At most 3 dots per option; 'a' has over 999999999."),
+        (DOT, {"a": HUGE}, "Too many dots on 'a': at most 3 per option, it has over 999999999."),
         (
             PollRules(PollType.DOT, dots=5),
             {"a": HUGE},
-            "You have 5 dots; this ballot uses over 999999999.",
+            "Too many dots: you have 5, this ballot uses over 999999999.",
         ),
         (PollRules(PollType.DOT, dots=1), {"a": 1}, None),
         # rank
         (RANK, ["c", "a", "b", "d"], None),
-        (RANK, ["a", "b", "c"], "Rank all 4 options; this ballot ranks 3."),
+        (RANK, ["a", "b", "c"], "Rank every option: there are 4, this ballot ranks 3."),
         (RANK, ["a", "b", "c", "c"], "Option 'c' is ranked more than once."),
         (RANK, ["a", "b", "c", "d", "e"], "Unknown option: 'e'."),
         (RANK, {"a": 1}, "This ballot should be a list of options."),
         (RANK_TOP2, ["b"], None),
         (RANK_TOP2, ["b", "a"], None),
         (RANK_TOP2, [], "Rank at least one option."),
-        (RANK_TOP2, ["a", "b", "c"], "Rank at most 2 options; this ballot ranks 3."),
+        (RANK_TOP2, ["a", "b", "c"], "Too many options ranked: at most 2, this ballot ranks 3."),
         # score
         (SCORE, {}, None),
         (SCORE, {"a": 1, "b": 5}, None),

@@ -7,6 +7,7 @@ add at most `max_cards_per_participant` cards here (withdrawn ones free a place)
 from __future__ import annotations
 
 from server.engine.events import ClusterAdded
+from server.engine.reason import Reason
 from server.engine.registry import CommandRejected, Event, card_rule, on_enter
 from server.engine.state import Actor, SessionState
 from server.scripts.schema import BrainstormStep, Step
@@ -44,4 +45,5 @@ def _card_limit(state: SessionState, step: Step, actor: Actor) -> CommandRejecte
     if actor.is_facilitator or cards_left(state, step, actor.id) != 0:
         return None
     limit = step.max_cards_per_participant
-    return CommandRejected(f"You can add at most {limit} cards in this step.", "card_limit")
+    reason = Reason("You can add at most %(n)s cards in this step.", n=limit)
+    return CommandRejected(reason, "card_limit")

@@ -34,6 +34,7 @@ from server.engine.poll import (
     result_to_record,
     runoffs_of,
 )
+from server.engine.reason import Reason
 from server.engine.registry import (
     Command,
     CommandRejected,
@@ -384,8 +385,10 @@ def _add_option(state: SessionState, cmd: AddPollOption, now: float) -> Outcome:
     if cmd.option_id in poll.option_ids:
         return []  # sent twice
     if len(poll.options) >= MAX_OPTIONS:
-        return CommandRejected(f"A vote can have at most {MAX_OPTIONS} options.", "full")
-    cleaned = clean(cmd.label, LABEL_MAX, what="The option")
+        return CommandRejected(
+            Reason("A vote can have at most %(n)s options.", n=MAX_OPTIONS), "full"
+        )
+    cleaned = clean(cmd.label, LABEL_MAX)
     if isinstance(cleaned, CommandRejected):
         return cleaned
     label, masked = cleaned
@@ -542,7 +545,7 @@ def _assign_horizon(state: SessionState, cmd: AssignHorizon, now: float) -> Outc
         return CommandRejected("The time horizon must be short, medium or long.", "invalid")
     owner, masked = "", 0
     if isinstance(cmd.owner, str) and cmd.owner.strip():
-        cleaned = clean(cmd.owner, LABEL_MAX, what="The owner")
+        cleaned = clean(cmd.owner, LABEL_MAX)
         if isinstance(cleaned, CommandRejected):
             return cleaned
         owner, masked = cleaned
