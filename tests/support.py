@@ -47,12 +47,43 @@ PASSWORD = "correct-horse-battery"
 
 
 def join(c: TestClient, code: str, name: str = "") -> str:
-    """Join as a participant; returns the participant page's HTML."""
+    """Join as a participant; returns the participant page's HTML.
+
+    A case meeting has a lobby (server/engine/lobby.py): the person needs a
+    name there, and is let in as the facilitator would.
+    """
     page = c.get(f"/j/{code}")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token
+    at_door = 'id="name-why"' in page.text
     r = c.post(
-        "/join", data={"code": code, "name": name, "csrf": token.group(1)}, follow_redirects=True
+        "/join",
+        data={
+            "code": code,
+            "name": name or ("Deltager" if at_door else ""),
+            "csrf": token.group(1),
+        },
+        follow_redirects=True,
     )
     assert r.status_code == 200, r.text
+    if 'class="phone lobby"' in r.text:
+        let_in(c, code)
+        r = c.get(f"/j/{code}")
+        assert r.status_code == 200, r.text
     return r.text
+
+
+def let_in(c: TestClient, code: str) -> None:
+    """The facilitator lets this browser's participant into a case meeting."""
+    from server.engine import Actor, ActorRole, lobby
+    from server.web.pages.participant import cookie_name
+
+    services: Services = c.app.state.services  # type: ignore[attr-defined]
+    row = c.portal.call(services.repo.session_by_code, code)  # type: ignore[union-attr]
+    assert row is not None
+    pid = services.participant_from(row.id, c.cookies.get(cookie_name(row.id)))
+    assert pid is not None
+    live = c.portal.call(services.live.get, row.id)  # type: ignore[union-attr]
+    assert live is not None
+    admit = lobby.Admit(actor=Actor(ActorRole.FACILITATOR, "user:0"), participant_id=pid)
+    c.portal.call(live.submit, admit)  # type: ignore[union-attr]

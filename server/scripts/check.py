@@ -230,6 +230,16 @@ class _EngineRun:
             self.state = self.engine.apply(self.state, event)
         return True
 
+    def _enter(self, pid: str) -> bool:
+        """Join; where the script has a lobby (case meetings), ask and be let in."""
+        actor = self.participant_actor(pid)
+        lobby = getattr(self.engine, "lobby", None)
+        if lobby is not None and lobby.required(self.script):
+            return self.send(
+                "AskToJoin", f"{pid} asking to join", actor=actor, name=pid
+            ) and self.send("Admit", f"letting {pid} in", participant_id=pid)
+        return self.send("Join", f"{pid} joining", actor=actor, name=pid)
+
     def participant_actor(self, pid: str) -> Any:
         return self.actor_type(self.roles.PARTICIPANT, pid)
 
@@ -254,8 +264,7 @@ class _EngineRun:
         people: list[tuple[str, str | None]] = [(f"p-{r.id}", r.id) for r in self.script.roles]
         people += [("p-a", None), ("p-b", None)]
         for pid, role in people:
-            actor = self.participant_actor(pid)
-            if self.send("Join", f"{pid} joining", actor=actor, name=pid):
+            if self._enter(pid):
                 self.participants.append(pid)
             if role is not None:
                 self.send("SetRole", f"giving {pid} the role {role}", participant_id=pid, role=role)

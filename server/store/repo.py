@@ -28,6 +28,9 @@ LOCKOUT_MINUTES = 15
 # Join codes: no look-alikes (0/O, 1/I/L, 5/S, 2/Z, 8/B).
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3469"
 CODE_LENGTH = 8
+# Case meetings are joined by an invitation link instead: 16 characters (73 bits),
+# not guessable, and the lobby still lets nobody in without the facilitator.
+INVITE_CODE_LENGTH = 16
 
 
 def hash_password(password: str) -> str:
@@ -49,8 +52,8 @@ def new_id() -> str:
     return secrets.token_hex(8)
 
 
-def new_join_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def new_join_code(length: int = CODE_LENGTH) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def normalise_code(code: str) -> str:
@@ -180,7 +183,14 @@ class Repo:
             return await db.get(Engagement, engagement_id)
 
     async def add_session(
-        self, engagement_id: str, script_id: str, title: str, language: str, created_by: int | None
+        self,
+        engagement_id: str,
+        script_id: str,
+        title: str,
+        language: str,
+        created_by: int | None,
+        *,
+        code_length: int = CODE_LENGTH,
     ) -> Session:
         async with self.sessions() as db:
             count = len(
@@ -189,7 +199,7 @@ class Repo:
                 ).all()
             )
             for _ in range(10):
-                code = new_join_code()
+                code = new_join_code(code_length)
                 if (
                     await db.exec(select(Session.id).where(Session.join_code == code))
                 ).first() is None:

@@ -26,6 +26,11 @@ class User(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # Second factor (server/web/totp.py): the base32 key once enrolled, the last
+    # step a code was used for (no replay), and wrong codes since the last right one.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int = 0
+    totp_failures: int = 0
 
 
 class LoginSession(SQLModel, table=True):

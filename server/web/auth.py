@@ -1,18 +1,81 @@
-"""Login sessions (server-side, cookie holds a random token) and CSRF checks."""
+"""Who may do what: login sessions, roles per engagement, and CSRF checks.
+
+A person logs in with a password (and, when enrolled, a TOTP code); the
+cookie holds a random token whose hash is the server-side login session.
+
+Access is decided per engagement: a member has one role in it
+(administrator, facilitator, coordinator or observer); a user with
+`is_admin` is administrator of every engagement and also sees the
+administration pages. `GRANTS` below is the whole policy, and `requires`
+is the one way a page handler states what it needs, so the policy can be
+read, tested and audited in one place (tests/security/test_authz_matrix.py).
+An unknown role string in the database grants nothing.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import wraps
 from typing import Any
+from urllib.parse import quote
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
-from server.store.tables import User
+from server.store.repo import LOCKOUT_AFTER, LOCKOUT_MINUTES, token_hash
+from server.store.tables import LoginSession, User, utcnow
+from server.web import totp
 from server.web.services import Services
 
 LOGIN_COOKIE = "tv_login"
 CSRF_COOKIE = "tv_csrf"
+CSRF_HEADER = "x-csrf-token"  # htmx posts from live fragments send it (hx-headers)
+
+
+class Role(StrEnum):
+    ADMINISTRATOR = "administrator"
+    FACILITATOR = "facilitator"
+    COORDINATOR = "coordinator"
+    OBSERVER = "observer"
+
+
+class Perm(StrEnum):
+    """What a page or a websocket action needs."""
+
+    SIGNED_IN = "signed_in"  # any logged-in user (what they then see is filtered)
+    SEE = "see"  # the engagement and the list of its sessions
+    WATCH = "watch"  # the projector view of its sessions (no case material beyond the wall)
+    RUN = "run"  # create and drive sessions: the facilitator screen and its commands
+    READ_CASES = "read_cases"  # minutes, documents, the case register
+    EXPORT = "export"  # the whole engagement as one archive
+    DELETE = "delete"  # the engagement, for good
+    ADMIN = "admin"  # the administration pages (audit log, all engagements): is_admin only
+
+
+GRANTS: dict[Role, frozenset[Perm]] = {
+    Role.ADMINISTRATOR: frozenset(
+        {Perm.SEE, Perm.WATCH, Perm.RUN, Perm.READ_CASES, Perm.EXPORT, Perm.DELETE}
+    ),
+    Role.FACILITATOR: frozenset({Perm.SEE, Perm.WATCH, Perm.RUN, Perm.READ_CASES}),
+    Role.COORDINATOR: frozenset({Perm.SEE, Perm.WATCH, Perm.READ_CASES, Perm.EXPORT}),
+    Role.OBSERVER: frozenset({Perm.SEE, Perm.WATCH}),
+}
+"""Per-engagement permissions of each role. ADMIN comes from `User.is_admin` only."""
+
+
+def parse_role(value: object) -> Role | None:
+    try:
+        return Role(str(value))
+    except ValueError:
+        return None
+
+
+def may(role: Role | None, perm: Perm) -> bool:
+    return role is not None and perm in GRANTS[role]
 
 
 def services(conn: HTTPConnection) -> Services:
@@ -31,6 +94,254 @@ async def current_user(conn: HTTPConnection) -> User | None:
         user = found[1] if found else None
     conn.scope["tv_user"] = user
     return user
+
+
+async def still_signed_in(conn: HTTPConnection, user_id: int) -> bool:
+    """The login behind this connection still exists (not logged out, not expired).
+
+    Unlike `current_user` this is never cached: a long-lived websocket asks it
+    again before acting, so logging out ends what an open screen may do too.
+    """
+    token = conn.cookies.get(LOGIN_COOKIE)
+    if not token:
+        return False
+    found = await services(conn).repo.login_session(token)
+    return found is not None and found[1].id == user_id
+
+
+async def still_permitted(conn: HTTPConnection, actor_id: str, perm: Perm, session_id: str) -> bool:
+    """An open facilitator screen (actor 'user:<id>') may still act in this session.
+
+    Asked before every command, never cached: logging out, an expired login
+    or a role taken away ends what an already open websocket may do.
+    """
+    user_id = actor_id.removeprefix("user:")
+    if not user_id.isdigit() or not await still_signed_in(conn, int(user_id)):
+        return False
+    svc = services(conn)
+    user = await svc.repo.user(int(user_id))
+    row = await svc.repo.session(session_id)
+    return (
+        user is not None
+        and row is not None
+        and may(await role_in(conn, user, row.engagement_id), perm)
+    )
+
+
+async def role_in(conn: HTTPConnection, user: User, engagement_id: str) -> Role | None:
+    if user.is_admin:
+        return Role.ADMINISTRATOR
+    return parse_role(await services(conn).repo.member_role(user, engagement_id))
+
+
+async def permitted(
+    conn: HTTPConnection, user: User | None, perm: Perm, engagement_id: str
+) -> bool:
+    if user is None:
+        return False
+    if perm is Perm.SIGNED_IN:
+        return True
+    if perm is Perm.ADMIN:
+        return user.is_admin
+    return may(await role_in(conn, user, engagement_id), perm)
+
+
+async def engagement_in_path(conn: HTTPConnection) -> str | None:
+    """The engagement a path is about: {engagement_id}, or the one of {session_id}."""
+    params = conn.path_params
+    if "engagement_id" in params:
+        engagement_id = str(params["engagement_id"])
+        return engagement_id if await services(conn).repo.engagement(engagement_id) else None
+    if "session_id" in params:
+        row = await services(conn).repo.session(str(params["session_id"]))
+        return None if row is None else row.engagement_id
+    return None
+
+
+SAFE_METHODS = ("GET", "HEAD")
+Handler = Callable[[Request, User], Awaitable[Response]]
+Page = Callable[[Request], Awaitable[Response]]
+
+NOT_FOUND = {
+    "session_id": "That session does not exist.",
+    "engagement_id": "That engagement does not exist.",
+}
+
+
+def requires(perm: Perm, *, audit: str | None = None) -> Callable[[Handler], Page]:
+    """Let a handler run only for a user with `perm` in the engagement of its path.
+
+    Nobody logged in: a GET goes to the login page (and back after), anything
+    else is refused with 401. Logged in without the permission: 404 for a
+    path naming a session or engagement (its existence is not revealed),
+    otherwise 403. Anything but GET/HEAD must carry the form's CSRF token
+    (400 otherwise). With `audit`, every allowed request is written to the
+    audit log under that action (reading case material).
+    """
+
+    def decorate(handler: Handler) -> Page:
+        @wraps(handler)
+        async def wrapper(request: Request) -> Response:
+            from server.privacy.audit import record
+            from server.web.pages.common import error, redirect
+
+            user = await current_user(request)
+            if user is None:
+                if request.method in SAFE_METHODS:
+                    return redirect(f"/login?next={quote(request.url.path)}")
+                return await error(request, 401, "Log in first.")
+            engagement_id: str | None = None
+            if perm not in (Perm.SIGNED_IN, Perm.ADMIN):
+                engagement_id = await engagement_in_path(request)
+                if engagement_id is None or not await permitted(request, user, perm, engagement_id):
+                    key = next((k for k in NOT_FOUND if k in request.path_params), None)
+                    if key is None:
+                        return await error(request, 403, "You do not have access to that.")
+                    return await error(request, 404, NOT_FOUND[key])
+            elif not await permitted(request, user, perm, ""):
+                return await error(request, 403, "You do not have access to that.")
+            if request.method not in SAFE_METHODS:
+                form = await request.form()
+                token = form.get("csrf") or request.headers.get(CSRF_HEADER)
+                if not await csrf_ok(request, token):
+                    return await error(request, 400, "The form had expired. Please try again.")
+            if audit:
+                await record(
+                    services(request).repo,
+                    audit,
+                    target_of(request),
+                    user=user,
+                    engagement_id=engagement_id,
+                )
+            return await handler(request, user)
+
+        wrapper.permission = perm  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def target_of(conn: HTTPConnection) -> str:
+    """What an audited request is about, for the audit log (ids, never content)."""
+    params = conn.path_params
+    for key in ("session_id", "engagement_id"):
+        if key in params:
+            return f"{key.removesuffix('_id')}:{params[key]}"
+    return conn.url.path[:200]
+
+
+# -- logging in: the second factor -----------------------------------------------------
+
+TOTP_PENDING_SECONDS = 300  # between the right password and the code
+TOTP_SALT = "totp-login"
+TOTP_ENROL_SALT = "totp-enrol"
+
+
+def _signer(conn: HTTPConnection, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services(conn).settings.secret_key, salt=salt)
+
+
+def pending_login(conn: HTTPConnection, user: User, next_url: str) -> str:
+    """A signed note that this user gave the right password just now (for the code form)."""
+    return _signer(conn, TOTP_SALT).dumps([user.id, next_url])
+
+
+def pending_from(conn: HTTPConnection, token: object) -> tuple[int, str] | None:
+    if not isinstance(token, str) or len(token) > 500:
+        return None
+    try:
+        user_id, next_url = _signer(conn, TOTP_SALT).loads(token, max_age=TOTP_PENDING_SECONDS)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(next_url, str):
+        return None
+    return user_id, next_url
+
+
+def enrol_token(conn: HTTPConnection, user: User, secret: str) -> str:
+    return _signer(conn, TOTP_ENROL_SALT).dumps([user.id, secret])
+
+
+def enrol_from(conn: HTTPConnection, user: User, token: object) -> str | None:
+    """The secret being enrolled, if the token is this user's and recent (15 minutes)."""
+    if not isinstance(token, str) or len(token) > 500:
+        return None
+    try:
+        user_id, secret = _signer(conn, TOTP_ENROL_SALT).loads(token, max_age=900)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return secret if user_id == user.id and isinstance(secret, str) else None
+
+
+async def start_login(conn: HTTPConnection, user: User) -> str:
+    """A new server-side login session for the user; returns the cookie's token."""
+    svc = services(conn)
+    token = secrets.token_urlsafe(32)
+    async with svc.repo.sessions() as db:
+        db.add(
+            LoginSession(
+                token_hash=token_hash(token),
+                user_id=user.id or 0,
+                csrf=secrets.token_urlsafe(24),
+                expires_at=utcnow() + timedelta(hours=svc.settings.login_ttl_hours),
+            )
+        )
+        await db.commit()
+    return token
+
+
+async def check_second_factor(conn: HTTPConnection, user_id: int, code: object) -> User | str:
+    """The user if `code` is right now; else 'invalid', 'locked:<minutes>' or 'gone'.
+
+    Wrong codes count apart from wrong passwords (a right password does not
+    reset them) and lock the account like five wrong passwords do.
+    """
+    now = utcnow()
+    async with services(conn).repo.sessions() as db:
+        user = await db.get(User, user_id)
+        if user is None or not user.totp_secret:
+            return "gone"
+        if user.locked_until and _aware(user.locked_until) > now:
+            return f"locked:{int((_aware(user.locked_until) - now).total_seconds() // 60) + 1}"
+        step = totp.verify(user.totp_secret, code, now.timestamp(), user.totp_last_step)
+        if step is None:
+            user.totp_failures += 1
+            locked = user.totp_failures >= LOCKOUT_AFTER
+            if locked:
+                user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
+                user.totp_failures = 0
+            db.add(user)
+            await db.commit()
+            return f"locked:{LOCKOUT_MINUTES}" if locked else "invalid"
+        user.totp_last_step = step
+        user.totp_failures = 0
+        user.failed_logins = 0
+        db.add(user)
+        await db.commit()
+        await db.refresh(user)
+        return user
+
+
+async def set_second_factor(
+    conn: HTTPConnection, user: User, secret: str | None, step: int = 0
+) -> None:
+    async with services(conn).repo.sessions() as db:
+        row = await db.get(User, user.id)
+        if row is None:
+            return
+        row.totp_secret = secret
+        row.totp_last_step = step
+        row.totp_failures = 0
+        db.add(row)
+        await db.commit()
+    conn.scope.pop("tv_user", None)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+# -- CSRF: double-submit token ---------------------------------------------------------
 
 
 def csrf_token(request: Request) -> str:

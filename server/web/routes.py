@@ -9,7 +9,15 @@ from starlette.staticfiles import StaticFiles
 
 from server.settings import Settings
 from server.web import ws
-from server.web.pages import auth, coordinator, facilitator, participant, projector
+from server.web.pages import (
+    admin,
+    auth,
+    coordinator,
+    facilitator,
+    lobby,
+    participant,
+    projector,
+)
 
 
 async def healthz(request: Request) -> Response:
@@ -37,6 +45,38 @@ def routes(settings: Settings) -> list[BaseRoute]:
         # The coordinator page, each session's minutes, their downloads and wording edits.
         *coordinator.routes(),
         Route("/projector/{session_id}", projector.projector, name="projector"),
+        # Security and privacy: second factor, the case-meeting lobby, administration
+        # (audit log, export, deletion). Who may use each: tests/security/test_authz_matrix.py.
+        Route("/login/totp", auth.login_totp, methods=["POST"], name="login_totp"),
+        Route("/account/totp", auth.account_totp, name="account_totp"),
+        Route("/account/totp", auth.enable_totp, methods=["POST"], name="enable_totp"),
+        Route("/account/totp/disable", auth.disable_totp, methods=["POST"], name="disable_totp"),
+        Route(
+            "/facilitator/sessions/{session_id}/lobby",
+            lobby.decide,
+            methods=["POST"],
+            name="lobby_decide",
+        ),
+        Route("/admin", admin.index, name="admin"),
+        Route("/admin/audit", admin.audit_log, name="audit_log"),
+        Route("/admin/audit.csv", admin.audit_csv, name="audit_csv"),
+        Route(
+            "/admin/engagements/{engagement_id}/export",
+            admin.export,
+            methods=["POST"],
+            name="export_engagement",
+        ),
+        Route(
+            "/admin/engagements/{engagement_id}/delete",
+            admin.delete_form,
+            name="delete_engagement_form",
+        ),
+        Route(
+            "/admin/engagements/{engagement_id}/delete",
+            admin.delete,
+            methods=["POST"],
+            name="delete_engagement",
+        ),
         WebSocketRoute("/ws/{session_id}/{audience}", ws.endpoint, name="ws"),
         Mount(
             "/static",

@@ -9,13 +9,14 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.catalog import Catalog
+from server.engine import lobby
 from server.engine.events import SessionCreated
 from server.live import LiveSessions
 from server.realtime.hub import Hub
 from server.settings import Settings
 from server.store.db import make_engine
 from server.store.eventlog import EventLog
-from server.store.repo import Repo
+from server.store.repo import CODE_LENGTH, INVITE_CODE_LENGTH, Repo
 from server.store.tables import Session, User
 from server.web.broadcast import Broadcaster
 from server.web.render import Room
@@ -119,7 +120,12 @@ class Services:
         if script is None:
             raise KeyError(script_id)
         row = await self.repo.add_session(
-            engagement_id, script.id, script.title, script.language, user.id
+            engagement_id,
+            script.id,
+            script.title,
+            script.language,
+            user.id,
+            code_length=INVITE_CODE_LENGTH if lobby.required(script) else CODE_LENGTH,
         )
         created = SessionCreated(
             at=time.time(), session_id=row.id, script=script.model_dump(mode="json")

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from server.engine import Actor, ActorRole, CommandRejected
 from server.live import Busy, LiveSession, Unavailable
 from server.realtime.hub import TRY_AGAIN_LATER, Client
-from server.web.auth import current_user
+from server.web.auth import Perm, current_user, permitted, still_permitted
 from server.web.messages import BadMessage, parse
 from server.web.pages.participant import cookie_name
 from server.web.services import Services
@@ -67,7 +67,7 @@ async def who(
         if (
             user is None
             or row is None
-            or await svc.repo.member_role(user, row.engagement_id) is None
+            or not await permitted(ws, user, Perm.RUN, row.engagement_id)
         ):
             return None
         return Actor(ActorRole.FACILITATOR, f"user:{user.id}")
@@ -155,6 +155,17 @@ async def _read(
         except BadMessage as exc:
             client.offer(flash(lang, str(exc)))
             continue
+        if actor.role is ActorRole.FACILITATOR and not await asyncio.shield(
+            # shielded: a screen closing mid-query must not cancel a database call
+            asyncio.ensure_future(still_permitted(ws, actor.id, Perm.RUN, live.session_id))
+        ):
+            # Logged out (or the role was taken away) while this screen was open.
+            with contextlib.suppress(Exception):
+                await ws.send_text(
+                    flash(lang, "You are no longer logged in. Log in again to go on.")
+                )
+            await _close(ws, POLICY)
+            return
         try:
             result = await live.submit(command)
         except (Busy, Unavailable):

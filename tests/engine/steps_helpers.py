@@ -8,7 +8,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from server.engine import Actor, ActorRole, CommandRejected, SessionState, apply_all, decide, replay
+from server.engine import (
+    Actor,
+    ActorRole,
+    CommandRejected,
+    SessionState,
+    apply_all,
+    decide,
+    lobby,
+    replay,
+)
 from server.engine.commands import GoToStep, Join, SetRole, StartSession
 from server.engine.events import SessionCreated, from_record, to_record
 from server.engine.registry import Command, Event
@@ -182,10 +191,19 @@ class Run:
     def start(self, *people: str, step: str | None = None) -> Run:
         self.ok(StartSession(actor=FAC))
         for pid in people:
-            self.ok(Join(actor=p(pid), name=pid.upper()))
+            self.enter(pid, pid.upper())
         if step is not None:
             self.ok(GoToStep(actor=FAC, step_id=step))
         return self
+
+    def enter(self, pid: str, name: str) -> None:
+        """Join; in a case meeting through the lobby, as the facilitator lets people in."""
+        out = self.do(Join(actor=p(pid), name=name))
+        if isinstance(out, CommandRejected) and out.code == "lobby":
+            self.ok(lobby.AskToJoin(actor=p(pid), name=name))
+            self.ok(lobby.Admit(actor=FAC, participant_id=pid))
+        else:
+            assert not isinstance(out, CommandRejected), out
 
     def role(self, pid: str, role: str | None) -> None:
         self.ok(SetRole(actor=FAC, participant_id=pid, role=role))

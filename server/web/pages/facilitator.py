@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.store.tables import Session, User
-from server.web.auth import csrf_ok, current_user, services
+from server.web.auth import Perm, csrf_ok, current_user, permitted, requires, services
 from server.web.pages.common import error, page, redirect
 from server.web.render import context
 
@@ -38,7 +38,7 @@ async def session_for(request: Request, user: User) -> Session | None:
     return row
 
 
-@login_required
+@requires(Perm.SIGNED_IN)
 async def overview(request: Request, user: User) -> Response:
     svc = services(request)
     engagements = []
@@ -52,7 +52,7 @@ async def overview(request: Request, user: User) -> Response:
     )
 
 
-@login_required
+@requires(Perm.SIGNED_IN)
 async def create_session(request: Request, user: User) -> Response:
     svc = services(request)
     form = await request.form()
@@ -60,7 +60,7 @@ async def create_session(request: Request, user: User) -> Response:
         return await error(request, 400, "The form had expired. Please try again.")
     engagement_id = str(form.get("engagement_id", ""))
     script_id = str(form.get("script_id", ""))
-    if await svc.repo.member_role(user, engagement_id) is None:
+    if not await permitted(request, user, Perm.RUN, engagement_id):
         return await error(request, 404, "That engagement does not exist.")
     if svc.catalog.get(script_id) is None:
         return await error(request, 400, "That script does not exist.")
@@ -68,7 +68,7 @@ async def create_session(request: Request, user: User) -> Response:
     return redirect(f"/facilitator/sessions/{row.id}")
 
 
-@login_required
+@requires(Perm.RUN, audit="session.open")
 async def live_session(request: Request, user: User) -> Response:
     svc = services(request)
     row = await session_for(request, user)

@@ -10,8 +10,9 @@ import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.engine import Actor, ActorRole, CommandRejected
+from server.engine import Actor, ActorRole, CommandRejected, lobby
 from server.engine.commands import Join
+from server.engine.state import SessionStatus
 from server.store.repo import normalise_code
 from server.web.auth import csrf_ok, services
 from server.web.pages.common import error, page, redirect
@@ -33,6 +34,11 @@ class Throttle:
         self.window = window
         self.hits: dict[str, tuple[float, int]] = {}
 
+    def blocked(self, key: str, now: float) -> bool:
+        """Over the limit in this window (without counting an attempt)."""
+        start, count = self.hits.get(key, (now, 0))
+        return now - start <= self.window and count >= self.limit
+
     def allow(self, key: str, now: float) -> bool:
         start, count = self.hits.get(key, (now, 0))
         if now - start > self.window:
@@ -44,6 +50,20 @@ class Throttle:
 
 
 throttle = Throttle(JOIN_LIMIT)
+misses = Throttle(JOIN_LIMIT)  # codes looked up in a link that do not exist
+NO_SUCH_CODE = "No session has that code. Check the code on the screen."
+TOO_MANY = "Too many attempts. Wait a minute and try again."
+ENDED = "This session has ended."
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def looked_up(request: Request, found: bool) -> None:
+    """Counts a code in a link that does not exist, against guessing by GET."""
+    if not found:
+        misses.allow(client_of(request), time.monotonic())
 
 
 async def front(request: Request) -> Response:
@@ -57,15 +77,9 @@ async def join(request: Request) -> Response:
     code = normalise_code(str(form.get("code", "")))
     name = str(form.get("name", ""))[:200]
     svc = services(request)
-    client = request.client.host if request.client else "?"
+    client = client_of(request)
     if not throttle.allow(client, time.monotonic()):
-        return await page(
-            request,
-            "participant/join.html",
-            429,
-            code=code,
-            error="Too many attempts. Wait a minute and try again.",
-        )
+        return await page(request, "participant/join.html", 429, code=code, error=TOO_MANY)
     if not await csrf_ok(request, form.get("csrf")):
         return await page(
             request,
@@ -85,17 +99,18 @@ async def join(request: Request) -> Response:
         )
     live = await svc.live.get(row.id)
     if live is None:
-        return await page(
-            request,
-            "participant/join.html",
-            404,
-            code=code,
-            error="No session has that code. Check the code on the screen.",
-        )
+        return await page(request, "participant/join.html", 404, code=code, error=NO_SUCH_CODE)
+    if live.state.status is SessionStatus.ENDED:
+        return await page(request, "participant/join.html", 410, code="", error=ENDED)
     pid = svc.participant_from(
         row.id, request.cookies.get(cookie_name(row.id))
     ) or secrets.token_hex(8)
-    result = await live.submit(Join(actor=Actor(ActorRole.PARTICIPANT, pid), name=name or None))
+    actor = Actor(ActorRole.PARTICIPANT, pid)
+    if lobby.required(live.state.script) and pid not in live.state.participants:
+        # A case meeting: ask at the door; the facilitator lets people in.
+        result = await live.submit(lobby.AskToJoin(actor=actor, name=name))
+    else:
+        result = await live.submit(Join(actor=actor, name=name or None))
     if isinstance(result, CommandRejected):
         return await page(request, "participant/join.html", 400, code=code, error=result.reason)
     response = redirect(f"/j/{row.join_code}")
@@ -113,23 +128,38 @@ async def join(request: Request) -> Response:
 async def session_page(request: Request) -> Response:
     svc = services(request)
     code = normalise_code(request.path_params["code"])
+    if misses.blocked(client_of(request), time.monotonic()):
+        return await page(request, "participant/join.html", 429, code="", error=TOO_MANY)
     row = await svc.repo.session_by_code(code)
+    looked_up(request, row is not None)
     if row is None:
-        return await page(
-            request,
-            "participant/join.html",
-            404,
-            code=code,
-            error="No session has that code. Check the code on the screen.",
-        )
+        return await page(request, "participant/join.html", 404, code="", error=NO_SUCH_CODE)
     pid = svc.participant_from(row.id, request.cookies.get(cookie_name(row.id)))
     live = await svc.live.get(row.id)
     room = await svc.room(row.id)
     if live is None or room is None:
         return await error(request, 404, "That session does not exist.")
     if pid is None or pid not in live.state.participants:
+        at_door = lobby.status(live.state, pid) if pid else "none"
+        if at_door in ("waiting", "denied") or live.state.status is SessionStatus.ENDED:
+            response = await page(
+                request,
+                "participant/lobby.html",
+                lang=room.lang,
+                room=room,
+                at_door="ended" if live.state.status is SessionStatus.ENDED else at_door,
+                person=lobby.knocks(live.state)[pid].name if pid and at_door != "none" else "",
+            )
+            if at_door == "waiting" and live.state.status is not SessionStatus.ENDED:
+                response.headers["Refresh"] = "4"  # until the facilitator lets them in
+            return response
         return await page(
-            request, "participant/join.html", code=row.join_code, error=None, lang=room.lang
+            request,
+            "participant/join.html",
+            code=row.join_code,
+            error=None,
+            lang=room.lang,
+            lobby=lobby.required(live.state.script),
         )
     now = time.time()
     return await page(
@@ -144,7 +174,10 @@ async def session_page(request: Request) -> Response:
 async def qr(request: Request) -> Response:
     svc = services(request)
     code = normalise_code(request.path_params["code"])
+    if misses.blocked(client_of(request), time.monotonic()):
+        return Response(status_code=429)
     row = await svc.repo.session_by_code(code)
+    looked_up(request, row is not None)
     if row is None:
         return Response(status_code=404)
     buf = io.BytesIO()

@@ -7,7 +7,8 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web.auth import current_user, services
+from server.privacy.audit import record
+from server.web.auth import Perm, current_user, permitted, services
 from server.web.pages.common import error, page
 from server.web.render import context
 
@@ -16,16 +17,22 @@ async def projector(request: Request) -> Response:
     svc = services(request)
     session_id = request.path_params["session_id"]
     key = request.query_params.get("key", "")
+    row = await svc.repo.session(session_id)
+    user = await current_user(request)
     if not svc.projector_ok(session_id, key):
-        user = await current_user(request)
-        row = await svc.repo.session(session_id)
-        if (
-            user is None
-            or row is None
-            or await svc.repo.member_role(user, row.engagement_id) is None
-        ):
+        # Without the signed link: a member who may watch (and gets the link).
+        if row is None or not await permitted(request, user, Perm.WATCH, row.engagement_id):
             return await error(request, 404, "That session does not exist.")
         key = svc.projector_key(session_id)
+    if row is not None:
+        await record(
+            svc.repo,
+            "session.watch",
+            f"session:{session_id}",
+            user=user,
+            actor="" if user else "projector link",
+            engagement_id=row.engagement_id,
+        )
     live = await svc.live.get(session_id)
     room = await svc.room(session_id)
     if live is None or room is None:
