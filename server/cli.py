@@ -1,4 +1,4 @@
-"""tovholder serve | demo | check-script | user add"""
+"""tovholder serve | demo | check-script | user add | export | purge"""
 
 from __future__ import annotations
 
@@ -104,6 +104,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from server.privacy.commands import run_export
+    from server.store.migrate import upgrade
+
+    settings = from_env()
+    upgrade(settings.db_url)
+    return run_export(settings, args.engagement_id, args.output)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from server.privacy.commands import run_purge
+    from server.store.migrate import upgrade
+
+    settings = from_env()
+    upgrade(settings.db_url)
+    return run_purge(settings, args.dry_run)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tovholder", description="Runs facilitated sessions live in the room."
@@ -125,6 +143,17 @@ def parser() -> argparse.ArgumentParser:
     ua.add_argument("--password", default="", help="asked for when left out")
     ua.add_argument("--admin", action="store_true")
     ua.set_defaults(fn=cmd_user_add)
+    ex = sub.add_parser(
+        "export", help="an engagement as one zip archive (without an id: list the engagements)"
+    )
+    ex.add_argument("engagement_id", nargs="?")
+    ex.add_argument("-o", "--output", help="the file to write (never overwritten)")
+    ex.set_defaults(fn=cmd_export)
+    pu = sub.add_parser(
+        "purge", help="delete engagements with no activity for TOVHOLDER_RETENTION_DAYS"
+    )
+    pu.add_argument("--dry-run", action="store_true", help="only list what would be deleted")
+    pu.set_defaults(fn=cmd_purge)
     return p
 
 
