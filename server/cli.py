@@ -8,34 +8,77 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from server.settings import Settings, SettingsError, from_env
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _raise_file_limit() -> None:
+    """Each phone holds a socket: allow as many as the hard limit does."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not on this platform
+        pass
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        # The sansio protocol keeps no task per connection and lets the hub write
+        # pre-encoded frames straight to each socket (server/realtime/hub.py).
+        "ws": "websockets-sansio",
+        "ws_per_message_deflate": False,  # deflate costs ~120 KiB per phone
+        "ws_max_size": settings.ws_max_message,
+        "ws_ping_interval": settings.ws_ping_interval,
+        "ws_ping_timeout": settings.ws_ping_timeout,
+        # On SIGTERM uvicorn closes every websocket with 1012 (service restart),
+        # which htmx's ws extension answers by reconnecting with backoff.
+        "timeout_graceful_shutdown": 5,
+        "backlog": 4096,
+        "log_level": "info",
+    }
+
+
+def worker_app() -> object:
+    """The app factory each of `serve --workers N`'s processes calls."""
+    from server.app import create_app
+
+    return create_app(from_env())
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from server.app import create_app
     from server.store.migrate import upgrade
 
     upgrade(settings.db_url)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        ws="websockets",
-        ws_per_message_deflate=False,  # deflate costs ~120 KiB per phone
-        ws_max_size=settings.ws_max_message,
-        ws_ping_interval=20,
-        ws_ping_timeout=20,
-        timeout_graceful_shutdown=5,
-        log_level="info",
-    )
+    _raise_file_limit()
+    options = uvicorn_options(settings)
+    if workers > 1:
+        # Each worker holds its own live sessions; TOVHOLDER_REALTIME (redis or
+        # postgres) tells the others about its commits. Settings come from the
+        # environment, which the workers inherit.
+        uvicorn.run(
+            "server.cli:worker_app", factory=True, host=host, port=port, workers=workers, **options
+        )
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, **options)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = from_env()
-    _serve(settings, args.host, args.port)
+    if args.workers > 1 and settings.realtime_backend == "memory":
+        print(
+            "tovholder: --workers needs TOVHOLDER_REALTIME=redis or postgres, so each worker "
+            "hears of the others' changes",
+            file=sys.stderr,
+        )
+        return 2
+    _serve(settings, args.host, args.port, args.workers)
     return 0
 
 
@@ -131,6 +174,10 @@ def parser() -> argparse.ArgumentParser:
         sp = sub.add_parser(name)
         sp.add_argument("--host", default="127.0.0.1")
         sp.add_argument("--port", type=int, default=port)
+        if name == "serve":
+            sp.add_argument(
+                "--workers", type=int, default=1, help="processes (needs redis/postgres)"
+            )
         sp.set_defaults(fn=fn)
     cs = sub.add_parser("check-script", help="validate and dry-run facilitation scripts")
     cs.add_argument("--strict", action="store_true", help="warnings fail the check too")

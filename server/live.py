@@ -4,6 +4,15 @@ Commands wait in a bounded queue. The actor takes every command that is
 waiting, decides and applies them in order, appends all their events in ONE
 transaction, and only then acknowledges each sender (acked means durable) and
 hands the batch to the publisher, which renders once per audience.
+
+Several workers (processes or hosts) may each hold a LiveSession for the same
+session. Appends are optimistic: a batch is written as seq+1.. and the unique
+(session_id, seq) constraint refuses it when another worker got there first.
+The actor then loads the events it missed, applies them, and decides the same
+batch again against the new state (a command that is no longer valid is
+refused, exactly as if it had arrived later). After a commit the worker
+announces only (session_id, seq) on the realtime backend; every other worker
+holding the session catches up from the log and renders for its own screens.
 """
 
 from __future__ import annotations
@@ -15,13 +24,18 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
 from server.engine import Command, CommandRejected, Event, SessionState, apply_all, decide, replay
+from server.realtime.backends import Backend, MemoryBackend
 from server.store.eventlog import EventLog
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 QUEUE_SIZE = 10_000
+MAX_ATTEMPTS = 8  # decide-and-append rounds a batch gets when other workers keep winning
+RESYNC_INTERVAL = 10.0  # seconds; with a shared backend, live sessions re-check the log
 
 Clock = Callable[[], float]
 
@@ -34,25 +48,38 @@ class Unavailable(Exception):
     """The log could not be written; nothing was acknowledged."""
 
 
+Result = list[Event] | CommandRejected
+Answer = Callable[[Result], None]
+
+
 @dataclass
 class Pending:
     command: Command
-    future: asyncio.Future[list[Event] | CommandRejected]
+    future: asyncio.Future[Result]
+    answer: Answer | None = None
 
 
 @dataclass
 class Batch:
-    """What one transaction committed: per command its events or its rejection."""
+    """What changed the state: per own command its events or its rejection, and
+    before them any events other workers wrote (`caught_up`)."""
 
-    results: list[tuple[Command, list[Event] | CommandRejected]]
+    results: list[tuple[Command, Result]]
     seq: int
+    caught_up: list[Event] = field(default_factory=list)
 
     @property
     def events(self) -> list[Event]:
-        return [e for _, out in self.results if not isinstance(out, CommandRejected) for e in out]
+        own = [e for _, out in self.results if not isinstance(out, CommandRejected) for e in out]
+        return [*self.caught_up, *own] if self.caught_up else own
 
 
 Publisher = Callable[["LiveSession", Batch], Awaitable[None]]
+Announcer = Callable[[str, int], None]
+
+
+def _no_announce(session_id: str, seq: int) -> None:
+    return None
 
 
 @dataclass(eq=False)
@@ -63,8 +90,15 @@ class LiveSession:
     log: EventLog
     publish: Publisher
     clock: Clock = time.time
+    announce: Announcer = _no_announce
     queue: asyncio.Queue[Pending] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     task: asyncio.Task[None] | None = None
+    exclusive: bool = True  # the only writer of this session (no other worker holds it)
+    conflicts: int = 0  # appends another worker won (for tests and figures)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _wanted: int = 0  # the highest seq another worker announced
+    _check_log: bool = False
+    _sync_waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
     def start(self) -> None:
         if self.task is None:
@@ -76,34 +110,99 @@ class LiveSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
             self.task = None
+        for waiter in self._sync_waiters:
+            if not waiter.done():
+                waiter.set_exception(Unavailable())
+        while not self.queue.empty():
+            p = self.queue.get_nowait()
+            if not p.future.done():
+                p.future.set_exception(Unavailable())
 
-    async def submit(self, command: Command) -> list[Event] | CommandRejected:
-        """Decide the command; returns after its events are committed."""
-        future: asyncio.Future[list[Event] | CommandRejected] = (
-            asyncio.get_running_loop().create_future()
-        )
+    async def submit(self, command: Command, answer: Answer | None = None) -> Result:
+        """Decide the command; returns after its events are committed.
+
+        `answer` is called with the result right after the commit and before the
+        batch is rendered, so a sender's acknowledgement goes out first and the
+        fragments the batch caused follow it.
+        """
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         try:
-            self.queue.put_nowait(Pending(command, future))
+            self.queue.put_nowait(Pending(command, future, answer))
         except asyncio.QueueFull:
             raise Busy from None
+        self._wake.set()
         return await future
+
+    def notify(self, seq: int) -> None:
+        """Another worker committed up to `seq`: the actor catches up from the log."""
+        if seq > self.seq and seq > self._wanted:
+            self._wanted = seq
+            self._wake.set()
+
+    def request_sync(self) -> None:
+        """Check the log for events from elsewhere soon (a broker message may be lost)."""
+        self._check_log = True
+        self._wake.set()
+
+    async def sync(self) -> None:
+        """Return once the state holds every event the log had when this was called."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sync_waiters.append(future)
+        self._wake.set()
+        await future
+
+    # -- the actor -------------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < MAX_BATCH and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            try:
-                await self._commit(batch)
-            except Exception:  # the loop must survive anything one batch does
-                log.exception("session %s: batch failed", self.session_id)
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(Unavailable())
+            await self._wake.wait()
+            self._wake.clear()
+            await self._refresh()
+            while not self.queue.empty():
+                if self._wanted > self.seq:
+                    await self._refresh()  # announced meanwhile: catch up before deciding
+                batch = [self.queue.get_nowait()]
+                while len(batch) < MAX_BATCH and not self.queue.empty():
+                    batch.append(self.queue.get_nowait())
+                try:
+                    await self._commit(batch)
+                except Exception:  # the loop must survive anything one batch does
+                    log.exception("session %s: batch failed", self.session_id)
+                    self._fail(batch)
 
-    async def _commit(self, batch: Sequence[Pending]) -> None:
+    async def _refresh(self) -> None:
+        waiters, self._sync_waiters = self._sync_waiters, []
+        if not (waiters or self._check_log or self._wanted > self.seq):
+            return
+        self._check_log = False
+        try:
+            await self._catch_up()
+        except Exception:
+            log.exception("session %s: could not read the log", self.session_id)
+            for w in waiters:
+                if not w.done():
+                    w.set_exception(Unavailable())
+            return
+        for w in waiters:
+            if not w.done():
+                w.set_result(None)
+
+    async def _catch_up(self) -> int:
+        """Apply what other workers appended after our seq; returns how many events."""
+        events = await self.log.load(self.session_id, after=self.seq)
+        if not events:
+            return 0
+        self.state = apply_all(self.state, events)
+        self.seq += len(events)
+        try:
+            await self.publish(self, Batch([], self.seq, events))
+        except Exception:
+            log.exception("session %s: publishing failed", self.session_id)
+        return len(events)
+
+    def _decide(self, batch: Sequence[Pending]) -> tuple[SessionState, list[Result], list[Event]]:
         state = self.state
-        results: list[tuple[Command, list[Event] | CommandRejected]] = []
+        results: list[Result] = []
         events: list[Event] = []
         now = self.clock()
         for p in batch:
@@ -111,52 +210,126 @@ class LiveSession:
             if not isinstance(out, CommandRejected) and out:
                 state = apply_all(state, out)
                 events.extend(out)
-            results.append((p.command, out))
-        if events:
-            try:
-                await self.log.append(self.session_id, self.seq + 1, events)
-            except Exception:
-                log.exception("session %s: could not write %d events", self.session_id, len(events))
-                for p in batch:
-                    if not p.future.done():
-                        p.future.set_exception(Unavailable())
-                return
-            self.seq += len(events)
-            self.state = state
-        for p, (_, out) in zip(batch, results, strict=True):
+            results.append(out)
+        return state, results, events
+
+    async def _commit(self, batch: Sequence[Pending]) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            state, results, events = self._decide(batch)
+            # A refusal (or a no-op) may come from a state another worker has
+            # moved on from; an append would tell, a refusal writes nothing.
+            doubtful = any(not out or isinstance(out, CommandRejected) for out in results)
+            if doubtful and not self.exclusive and await self._catch_up():
+                continue
+            if events:
+                try:
+                    await self.log.append(self.session_id, self.seq + 1, events)
+                except IntegrityError:
+                    # Another worker wrote seq+1 first: take its events, decide again.
+                    self.conflicts += 1
+                    if await self._catch_up():
+                        continue
+                    log.exception("session %s: append refused", self.session_id)
+                    self._fail(batch)
+                    return
+                except Exception:
+                    log.exception(
+                        "session %s: could not write %d events", self.session_id, len(events)
+                    )
+                    self._fail(batch)
+                    return
+                self.seq += len(events)
+                self.state = state
+            for p, out in zip(batch, results, strict=True):
+                if not p.future.done():
+                    p.future.set_result(out)
+                    if p.answer is not None:
+                        try:
+                            p.answer(out)
+                        except Exception:
+                            log.exception("session %s: answering failed", self.session_id)
+            if events:
+                try:
+                    await self.publish(
+                        self,
+                        Batch(
+                            [(p.command, out) for p, out in zip(batch, results, strict=True)],
+                            self.seq,
+                        ),
+                    )
+                except Exception:
+                    log.exception("session %s: publishing failed", self.session_id)
+                self.announce(self.session_id, self.seq)
+            return
+        log.error("session %s: gave up after %d conflicting appends", self.session_id, MAX_ATTEMPTS)
+        self._fail(batch)
+
+    @staticmethod
+    def _fail(batch: Sequence[Pending]) -> None:
+        for p in batch:
             if not p.future.done():
-                p.future.set_result(out)
-        if events:
-            try:
-                await self.publish(self, Batch(results, self.seq))
-            except Exception:
-                log.exception("session %s: publishing failed", self.session_id)
+                p.future.set_exception(Unavailable())
 
 
 class LiveSessions:
     """The live sessions of this process, loaded from their logs on first use."""
 
-    def __init__(self, log: EventLog, publish: Publisher, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        publish: Publisher,
+        clock: Clock = time.time,
+        backend: Backend | None = None,
+        resync_interval: float = RESYNC_INTERVAL,
+    ) -> None:
         self.log = log
         self.publish = publish
         self.clock = clock
+        self.backend = backend or MemoryBackend()
+        self.resync_interval = resync_interval
         self.sessions: dict[str, LiveSession] = {}
         self._loading: dict[str, asyncio.Lock] = {}
+        self._early: dict[str, int] = {}  # announcements for sessions being loaded
+        self._started: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Subscribe to the backend (once; `get` does it before the first load)."""
+        if self._started is None:
+            self._started = asyncio.create_task(
+                self.backend.start(self._on_seq, self._on_resync), name="realtime-start"
+            )
+            if self.backend.shared:
+                self._watch = asyncio.create_task(self._resync_every(), name="realtime-resync")
+        await asyncio.shield(self._started)
 
     async def get(self, session_id: str) -> LiveSession | None:
         live = self.sessions.get(session_id)
         if live is not None:
             return live
+        await self.start()  # subscribed before reading the log: no announcement falls between
         lock = self._loading.setdefault(session_id, asyncio.Lock())
         async with lock:
             live = self.sessions.get(session_id)
             if live is None:
-                events = await self.log.load(session_id)
+                self._early.setdefault(session_id, 0)
+                try:
+                    events = await self.log.load(session_id)
+                finally:
+                    early = self._early.pop(session_id, 0)
                 if not events:
                     return None
                 live = LiveSession(
-                    session_id, replay(events), len(events), self.log, self.publish, self.clock
+                    session_id,
+                    replay(events),
+                    len(events),
+                    self.log,
+                    self.publish,
+                    self.clock,
+                    announce=self.backend.publish if self.backend.shared else _no_announce,
+                    exclusive=not self.backend.shared,
                 )
+                live.notify(early)
                 live.start()
                 self.sessions[session_id] = live
         return live
@@ -167,7 +340,33 @@ class LiveSessions:
         assert live is not None
         return live
 
+    def _on_seq(self, session_id: str, seq: int) -> None:
+        live = self.sessions.get(session_id)
+        if live is not None:
+            live.notify(seq)
+        elif session_id in self._early:
+            self._early[session_id] = max(self._early[session_id], seq)
+
+    def _on_resync(self) -> None:
+        for live in self.sessions.values():
+            live.request_sync()
+
+    async def _resync_every(self) -> None:
+        while True:
+            await asyncio.sleep(self.resync_interval)
+            self._on_resync()
+
     async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+            self._watch = None
         for live in list(self.sessions.values()):
             await live.stop()
         self.sessions.clear()
+        if self._started is not None:
+            with contextlib.suppress(BaseException):
+                await self._started
+            await self.backend.close()
+            self._started = None

@@ -30,6 +30,8 @@ class Settings:
     retention_days: int = 730
     ws_max_message: int = 64 * 1024
     ws_queue_size: int = 64
+    ws_ping_interval: float = 20.0  # seconds; a phone that misses a pong for
+    ws_ping_timeout: float = 20.0  # this long is dropped (and reconnects)
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
     scripts_dir: Path = ROOT / "facilitation_scripts"
@@ -64,6 +66,13 @@ class Settings:
             raise SettingsError("TOVHOLDER_LANGUAGE must be da or en")
         if self.realtime_backend not in {"memory", "redis", "postgres"}:
             raise SettingsError("TOVHOLDER_REALTIME must be memory, redis or postgres")
+        if self.realtime_backend == "postgres" and self.is_sqlite:
+            raise SettingsError(
+                "TOVHOLDER_REALTIME=postgres uses LISTEN/NOTIFY on the database: "
+                "set TOVHOLDER_DATABASE_URL to a PostgreSQL URL (or use redis)"
+            )
+        if self.ws_ping_interval <= 0 or self.ws_ping_timeout <= 0:
+            raise SettingsError("TOVHOLDER_WS_PING_INTERVAL and _TIMEOUT must be positive")
         return self
 
 
@@ -84,6 +93,8 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
         "realtime_backend": e.get("TOVHOLDER_REALTIME", "memory"),
         "redis_url": e.get("TOVHOLDER_REDIS_URL", "redis://127.0.0.1:6379/0"),
         "retention_days": int(e.get("TOVHOLDER_RETENTION_DAYS", "730")),
+        "ws_ping_interval": float(e.get("TOVHOLDER_WS_PING_INTERVAL", "20")),
+        "ws_ping_timeout": float(e.get("TOVHOLDER_WS_PING_TIMEOUT", "20")),
     }
     values.update(overrides)
     return Settings(**values).check()  # type: ignore[arg-type]

@@ -53,12 +53,15 @@ class EventLog:
             await conn.execute(insert(EVENTS), rows)
         return first_seq + len(events) - 1
 
-    async def load(self, session_id: str) -> list[Event]:
+    async def load(self, session_id: str, after: int = 0) -> list[Event]:
+        """The session's events in order; with `after`, only those after that seq."""
         query = (
             select(EVENTS.c.type, EVENTS.c.data)
             .where(EVENTS.c.session_id == session_id)
             .order_by(EVENTS.c.seq)
         )
+        if after:
+            query = query.where(EVENTS.c.seq > after)
         async with self.engine.connect() as conn:
             result = await conn.execute(query)
             return [decode(name, data) for name, data in result.all()]

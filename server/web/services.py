@@ -12,6 +12,7 @@ from server.catalog import Catalog
 from server.engine import lobby
 from server.engine.events import SessionCreated
 from server.live import LiveSessions
+from server.realtime.backends import Backend, make_backend
 from server.realtime.hub import Hub
 from server.settings import Settings
 from server.store.db import make_engine
@@ -35,7 +36,7 @@ class Services:
     rooms: dict[str, Room] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings) -> Services:
+    def open(cls, settings: Settings, backend: Backend | None = None) -> Services:
         engine = make_engine(settings.db_url)
         hub = Hub()
         eventlog = EventLog(engine)
@@ -47,7 +48,13 @@ class Services:
             return None if live is None else live.state
 
         broadcaster = Broadcaster(hub, rooms.get, state_of, time.time)
-        live = LiveSessions(eventlog, broadcaster.publish)
+        if backend is None:
+            backend = make_backend(
+                settings.realtime_backend,
+                redis_url=settings.redis_url,
+                database_url=settings.db_url,
+            )
+        live = LiveSessions(eventlog, broadcaster.publish, backend=backend)
         holder["live"] = live
         hub.on_presence = broadcaster.presence_changed
         return cls(

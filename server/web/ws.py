@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from server.engine import Actor, ActorRole, CommandRejected
-from server.live import Busy, LiveSession, Unavailable
-from server.realtime.hub import TRY_AGAIN_LATER, Client
+from server.engine import Actor, ActorRole, Command, CommandRejected
+from server.live import Answer, Busy, LiveSession, Result, Unavailable
+from server.realtime.hub import Client, DirectClient, QueuedClient
+from server.realtime.sockets import sansio_protocol
 from server.web.auth import Perm, current_user, permitted, still_permitted
 from server.web.messages import BadMessage, parse
 from server.web.pages.participant import cookie_name
@@ -76,6 +78,10 @@ async def who(
         return Actor(ActorRole.SYSTEM, "projector") if ok else None
     if audience == "participant":
         pid = svc.participant_from(session_id, ws.cookies.get(cookie_name(session_id)))
+        if pid is not None and pid not in live.state.participants:
+            # Joined through another worker a moment ago? Read the log once.
+            with contextlib.suppress(Exception):
+                await live.sync()
         if pid is None or pid not in live.state.participants:
             return None
         return Actor(ActorRole.PARTICIPANT, pid)
@@ -101,32 +107,35 @@ async def endpoint(ws: WebSocket) -> None:
         return
     await ws.accept()
     pid = actor.id if actor.role is ActorRole.PARTICIPANT else None
-    client = Client(session_id, audience, pid, svc.settings.ws_queue_size)
+    # Under uvicorn's sansio protocol frames go straight to the socket (no task,
+    # no queue); elsewhere a bounded queue and a writer task.
+    protocol = sansio_protocol(ws._receive)
+    client: Client
+    writer: asyncio.Task[None] | None = None
+    if protocol is not None:
+        client = DirectClient(session_id, audience, pid, protocol, _closer(ws))
+    else:
+        queued = QueuedClient(session_id, audience, pid, svc.settings.ws_queue_size)
+        writer = asyncio.create_task(queued.run(ws.send_text, _closer(ws)))
+        client = queued
     svc.hub.join(client)
     svc.broadcaster.snapshot(client, live.state)
-    writer = asyncio.create_task(_write(ws, client))
     try:
         await _read(ws, svc, live, actor, client, room.lang)
     finally:
         svc.hub.leave(client)
         svc.broadcaster.forget(client)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
 
 
-async def _write(ws: WebSocket, client: Client) -> None:
-    while True:
-        message = await client.queue.get()
-        if message is None:
-            code = TRY_AGAIN_LATER if client.overflowed else 1012
-            with contextlib.suppress(Exception):
-                await ws.close(code=code)
-            return
-        try:
-            await ws.send_text(message)
-        except Exception:  # the socket is gone; the reader notices too
-            return
+def _closer(ws: WebSocket) -> Callable[[int], Awaitable[None]]:
+    async def close(code: int) -> None:
+        await _close(ws, code)
+
+    return close
 
 
 async def _read(
@@ -167,26 +176,35 @@ async def _read(
             await _close(ws, POLICY)
             return
         try:
-            result = await live.submit(command)
+            await live.submit(command, _answer(client, actor, command, lang))
         except (Busy, Unavailable):
             client.offer(
                 flash(lang, "The server is busy. Your last action was not saved; please try again.")
             )
-            continue
+
+
+def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer:
+    """The reply to a command, sent as soon as it is committed (before the
+    fragments it caused, which follow at once)."""
+
+    def answer(result: Result) -> None:
         if isinstance(result, CommandRejected):
             client.offer(flash(lang, result.reason))
-        else:
-            masked = sum(getattr(e, "masked", 0) for e in result)
-            if masked:
-                client.offer(
-                    flash(
-                        lang,
-                        "A CPR number was removed from your text before it was saved.",
-                        "warning",
-                    )
+            return
+        masked = sum(getattr(e, "masked", 0) for e in result)
+        if masked:
+            client.offer(
+                flash(
+                    lang,
+                    "A CPR number was removed from your text before it was saved.",
+                    "warning",
                 )
-            elif result and actor.role is ActorRole.PARTICIPANT:
-                client.offer(flash(lang, "Saved.", "ok"))
+            )
+        elif actor.role is ActorRole.PARTICIPANT:
+            # Also for a resend the log already has (no new events): it is saved.
+            client.offer(flash(lang, "Saved.", "ok"))
+
+    return answer
 
 
 async def _close(ws: WebSocket, code: int) -> None:
