@@ -19,8 +19,10 @@ from server.store.tables import AuditLog, User
 ACTIONS: dict[str, str] = {
     "session.open": "Opened a session's facilitator screen (case material)",
     "session.watch": "Opened a session's projector view",
-    "minutes.read": "Read or downloaded minutes or documents",
-    "cases.read": "Read the engagement's case register",
+    "minutes.read": "Read a session's minutes",
+    "export": "Downloaded a session's document (minutes, CSV, journal note, plan)",
+    "cases.read": "Read the engagement's case register (or took cases into a session)",
+    "cases.import": "Imported cases into the engagement's register",
     "participant.admit": "Let a participant into a case meeting",
     "participant.deny": "Refused a participant at a case meeting",
     "engagement.export": "Exported the engagement as an archive",

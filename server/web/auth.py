@@ -51,6 +51,7 @@ class Perm(StrEnum):
     WATCH = "watch"  # the projector view of its sessions (no case material beyond the wall)
     RUN = "run"  # create and drive sessions: the facilitator screen and its commands
     READ_CASES = "read_cases"  # minutes, documents, the case register
+    EDIT_MINUTES = "edit_minutes"  # reword decisions and actions after the session
     EXPORT = "export"  # the whole engagement as one archive
     DELETE = "delete"  # the engagement, for good
     ADMIN = "admin"  # the administration pages (audit log, all engagements): is_admin only
@@ -58,10 +59,22 @@ class Perm(StrEnum):
 
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.ADMINISTRATOR: frozenset(
-        {Perm.SEE, Perm.WATCH, Perm.RUN, Perm.READ_CASES, Perm.EXPORT, Perm.DELETE}
+        {
+            Perm.SEE,
+            Perm.WATCH,
+            Perm.RUN,
+            Perm.READ_CASES,
+            Perm.EDIT_MINUTES,
+            Perm.EXPORT,
+            Perm.DELETE,
+        }
     ),
-    Role.FACILITATOR: frozenset({Perm.SEE, Perm.WATCH, Perm.RUN, Perm.READ_CASES}),
-    Role.COORDINATOR: frozenset({Perm.SEE, Perm.WATCH, Perm.READ_CASES, Perm.EXPORT}),
+    Role.FACILITATOR: frozenset(
+        {Perm.SEE, Perm.WATCH, Perm.RUN, Perm.READ_CASES, Perm.EDIT_MINUTES}
+    ),
+    Role.COORDINATOR: frozenset(
+        {Perm.SEE, Perm.WATCH, Perm.READ_CASES, Perm.EDIT_MINUTES, Perm.EXPORT}
+    ),
     Role.OBSERVER: frozenset({Perm.SEE, Perm.WATCH}),
 }
 """Per-engagement permissions of each role. ADMIN comes from `User.is_admin` only."""

@@ -12,10 +12,9 @@ import contextlib
 import re
 from datetime import UTC, datetime
 
+from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import Response
-
-from sqlmodel import col, select
 
 from server.privacy import audit, retention
 from server.store.tables import Engagement, User

@@ -6,7 +6,7 @@ with every download; each download has its own path next to it
 (``.../minutes.pdf``, ``.../decisions.csv``, ...; ``.../minutes.json`` is the
 page's JSON twin). Only members of the session's engagement see any of it
 (anyone else gets a 404, as if it did not exist), and every download is
-written to the audit log as ``export`` with the session id and format only.
+written to the audit log as ``export`` with the session id and format only. Who may read and reword them: server/web/auth.py (READ_CASES, EDIT_MINUTES).
 
 Decisions and actions can be reworded here, also after the session ended:
 the edit goes through the live session as EditDecision / EditAction, so it is
@@ -51,11 +51,11 @@ from server.minutes.labels import Labels, labels_for
 from server.minutes.markdown import render_markdown
 from server.minutes.model import DevelopmentPlan, Horizon, Minutes
 from server.minutes.view import build_view
+from server.privacy.audit import record as record_audit
 from server.store.tables import Engagement, Session, User
 from server.store.tables import Event as EventRow
-from server.web.auth import csrf_ok, services
+from server.web.auth import Perm, csrf_ok, requires, services
 from server.web.pages.common import error, language, page, redirect
-from server.web.pages.facilitator import login_required
 
 SESSION_PATH = "/facilitator/sessions/{session_id}"
 
@@ -264,7 +264,7 @@ DOCUMENTS: tuple[Document, ...] = (
 
 
 def _download(document: Document) -> Callable[[Request], Any]:
-    @login_required
+    @requires(Perm.READ_CASES)
     async def handler(request: Request, user: User) -> Response:
         record = await _record(request, user)
         if record is None:
@@ -272,7 +272,8 @@ def _download(document: Document) -> Callable[[Request], Any]:
         if not document.available(record):
             return await error(request, 404, "That page does not exist.")
         body = await run_in_threadpool(document.render, record)
-        await services(request).repo.audit(
+        await record_audit(
+            services(request).repo,
             "export",
             f"{record.row.id}:{document.path}",
             user=user,
@@ -317,7 +318,7 @@ async def _statuses(request: Request, session_ids: Sequence[str]) -> dict[str, s
     return statuses
 
 
-@login_required
+@requires(Perm.SIGNED_IN)
 async def overview(request: Request, user: User) -> Response:
     svc = services(request)
     lang = await language(request)
@@ -378,7 +379,7 @@ async def _minutes_page(
     )
 
 
-@login_required
+@requires(Perm.READ_CASES, audit="minutes.read")
 async def minutes_page(request: Request, user: User) -> Response:
     record = await _record(request, user)
     if record is None:
@@ -415,7 +416,7 @@ async def _edit(request: Request, user: User, make: Callable[[Actor, Any], Comma
     return redirect(f"{SESSION_PATH.format(session_id=record.row.id)}/minutes#{quote(anchor)}")
 
 
-@login_required
+@requires(Perm.EDIT_MINUTES)
 async def edit_item(request: Request, user: User) -> Response:
     item_id = request.path_params["item_id"]
     kind = request.path_params["kind"]
