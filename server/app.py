@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.privacy import logs
 from server.settings import Settings
 from server.web.pages.common import error
 from server.web.routes import routes
@@ -67,6 +68,8 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
+    logs.install()  # no case text, CPR numbers or link secrets in any log (server/privacy/logs.py)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = Services.open(settings)
