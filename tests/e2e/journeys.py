@@ -19,12 +19,15 @@ def login(page: Page, demo: DemoServer) -> None:
     page.wait_for_url(demo.session_url)
 
 
-def join_phone(browser: Browser, demo: DemoServer, name: str) -> Page:
+def join_phone(browser: Browser, demo: DemoServer, name: str, door: Page | None = None) -> Page:
+    """A phone joins with the code; in a case meeting `door` (the facilitator) lets it in."""
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
     phone.goto(demo.base + "/")
     phone.fill("#code", demo.code.lower())
     phone.fill("#name", name)
     phone.click("button.btn-primary")
-    expect(phone.locator("#m-stage")).to_be_visible()
+    if door is not None and phone.locator("main.lobby").count():
+        door.locator(".waiting", has_text=name).get_by_role("button").first.click()
+    expect(phone.locator("#m-stage")).to_be_visible(timeout=10_000)
     expect(phone.locator(".conn")).to_have_attribute("data-state", "online")
     return phone

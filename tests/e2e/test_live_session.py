@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import DemoServer, shot
-from tests.e2e.journeys import LAPTOP, PHONE, PROJECTOR, join_phone, login
+from tests.e2e.journeys import LAPTOP, PROJECTOR, join_phone, login
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +16,7 @@ def test_step_change_and_card_reach_every_screen(browser: Browser, demo: DemoSer
     login(fac, demo)
     wall = browser.new_context(viewport=PROJECTOR).new_page()
     wall.goto(demo.projector_url)
-    phones = [join_phone(browser, demo, "Bo"), join_phone(browser, demo, "")]
+    phones = [join_phone(browser, demo, "Bo", fac), join_phone(browser, demo, "Lea", fac)]
     expect(fac.locator("#f-people")).to_contain_text("Bo")
     shot(wall, "projector-lobby")
     shot(phones[0], "phone-lobby")
@@ -53,11 +53,10 @@ def test_step_change_and_card_reach_every_screen(browser: Browser, demo: DemoSer
 
 
 def test_phone_reconnects_by_itself(browser: Browser, demo: DemoServer) -> None:
-    ctx = browser.new_context(viewport=PHONE, is_mobile=True)
-    phone = ctx.new_page()
-    phone.goto(demo.join_url)
-    if phone.locator("#code").count():
-        phone.click("button.btn-primary")
+    fac = browser.new_context(viewport=LAPTOP).new_page()
+    login(fac, demo)
+    phone = join_phone(browser, demo, "Karin", fac)
+    ctx = phone.context
     expect(phone.locator(".conn")).to_have_attribute("data-state", "online")
     ctx.set_offline(True)
     phone.evaluate("() => 0")  # let the page notice
