@@ -6,7 +6,7 @@ a screen or written in the minutes is a fold of it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -96,3 +96,160 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=40)
     target: str = Field(default="", max_length=200)
     engagement_id: str | None = Field(default=None, max_length=32, index=True)
+
+
+# -- the engagement's chain: cases, focus areas, consultation, development plan --------
+# (server/engagement/ reads and writes these; deleting an engagement cascades.)
+
+
+class EngagementSettings(SQLModel, table=True):
+    """How an engagement runs: its cadences, the case-selection target, the focus points."""
+
+    __tablename__ = "engagement_settings"
+
+    engagement_id: str = Field(
+        foreign_key="engagement.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    starts_on: date | None = None
+    steering_every_weeks: int | None = None
+    steering_meetings: int | None = None
+    follow_up_every_weeks: int | None = None
+    selection_target: int = 20
+    focus_points: str = Field(default="", max_length=4000)  # one per line (from the kick-off)
+
+
+class SessionPlan(SQLModel, table=True):
+    """When and where a session of an engagement is planned to take place."""
+
+    __tablename__ = "session_plan"
+
+    session_id: str = Field(
+        foreign_key="session.id", primary_key=True, max_length=32, ondelete="CASCADE"
+    )
+    planned_on: date | None = None
+    place: str = Field(default="", max_length=200)
+
+
+class Case(SQLModel, table=True):
+    """A pseudonymised case of the engagement's register ("Sag 17")."""
+
+    __tablename__ = "engagement_case"
+    __table_args__ = (UniqueConstraint("engagement_id", "label", name="uq_case_label"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    engagement_id: str = Field(
+        foreign_key="engagement.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    label: str = Field(max_length=40)
+    position: int = 0
+    cover: str = Field(default="", max_length=4000)  # forklæde, 10-12 lines
+    summary: str = Field(default="", max_length=6000)  # resumé
+    learning_question: str = Field(default="", max_length=1000)
+    tags: str = Field(default="", max_length=1000)  # focus points, separated by ";"
+    selected: bool = False
+    selection_reason: str = Field(default="", max_length=1000)
+    selected_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FocusArea(SQLModel, table=True):
+    """An indsatsområde: proposed from the full-day meeting's themes, prioritised later."""
+
+    __tablename__ = "focus_area"
+
+    id: str = Field(primary_key=True, max_length=32)
+    engagement_id: str = Field(
+        foreign_key="engagement.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    title: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+    position: int = 0
+    outcome: str = Field(
+        default="", max_length=16
+    )  # after the consultation: ""|unchanged|adjusted|dropped
+    priority: int | None = None  # 1 = first, from the implementation workshop's ranking
+    horizon: str | None = Field(default=None, max_length=8)  # short | medium | long
+    source_session_id: str | None = Field(
+        default=None, foreign_key="session.id", max_length=32, ondelete="SET NULL"
+    )
+    source_cluster_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Consultation(SQLModel, table=True):
+    """A høring: focus areas open for written comments through a link and an access code."""
+
+    __tablename__ = "consultation"
+
+    id: str = Field(primary_key=True, max_length=32)
+    engagement_id: str = Field(
+        foreign_key="engagement.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    session_id: str | None = Field(
+        default=None, foreign_key="session.id", max_length=32, ondelete="SET NULL"
+    )
+    title: str = Field(max_length=200)
+    link_token: str = Field(unique=True, index=True, max_length=64)
+    access_code: str = Field(max_length=16)
+    opens_at: datetime = Field(default_factory=utcnow)
+    closes_at: datetime
+    closed_at: datetime | None = None
+    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+
+
+class ConsultationComment(SQLModel, table=True):
+    __tablename__ = "consultation_comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: str = Field(
+        foreign_key="consultation.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    focus_area_id: str = Field(foreign_key="focus_area.id", max_length=32, ondelete="CASCADE")
+    author: str = Field(default="", max_length=120)
+    text: str = Field(max_length=4000)
+    masked: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanRow(SQLModel, table=True):
+    """One row of the development plan (Formål, Aktivitet, Mål, Aktører, Tidsplan, Status)."""
+
+    __tablename__ = "plan_row"
+
+    id: str = Field(primary_key=True, max_length=32)
+    engagement_id: str = Field(
+        foreign_key="engagement.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    focus_area_id: str = Field(foreign_key="focus_area.id", max_length=32, ondelete="CASCADE")
+    position: int = 0
+    owner: str = Field(max_length=120)  # a named person who answers for the row
+    purpose: str = Field(default="", max_length=2000)
+    activity: str = Field(default="", max_length=2000)
+    goal: str = Field(default="", max_length=2000)
+    actors: str = Field(default="", max_length=1000)
+    schedule: str = Field(default="", max_length=2000)
+    status: str = Field(default="not_started", max_length=16)
+    status_note: str = Field(default="", max_length=2000)
+    source_session_id: str | None = Field(
+        default=None, foreign_key="session.id", max_length=32, ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PlanStatusUpdate(SQLModel, table=True):
+    """A plan row's status as a follow-up or steering-group meeting set it."""
+
+    __tablename__ = "plan_status_update"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_row_id: str = Field(
+        foreign_key="plan_row.id", index=True, max_length=32, ondelete="CASCADE"
+    )
+    session_id: str | None = Field(
+        default=None, foreign_key="session.id", max_length=32, ondelete="SET NULL"
+    )
+    status: str = Field(max_length=16)
+    note: str = Field(default="", max_length=2000)
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    at: datetime = Field(default_factory=utcnow)

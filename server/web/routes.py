@@ -13,6 +13,7 @@ from server.web.pages import (
     admin,
     auth,
     coordinator,
+    engagement,
     facilitator,
     lobby,
     participant,
@@ -44,6 +45,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/facilitator/sessions/{session_id}", facilitator.live_session, name="facilitator"),
         # The coordinator page, each session's minutes, their downloads and wording edits.
         *coordinator.routes(),
+        # The engagement: timeline, case register, focus areas, consultation (/h/...), plan.
+        *engagement.routes(),
         Route("/projector/{session_id}", projector.projector, name="projector"),
         # Security and privacy: second factor, the case-meeting lobby, administration
         # (audit log, export, deletion). Who may use each: tests/security/test_authz_matrix.py.

@@ -9,6 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.catalog import Catalog
+from server.engagement.sessions import inputs as engagement_inputs
 from server.engine import lobby
 from server.engine.events import SessionCreated
 from server.live import LiveSessions
@@ -134,8 +135,18 @@ class Services:
             user.id,
             code_length=INVITE_CODE_LENGTH if lobby.required(script) else CODE_LENGTH,
         )
+        # The session starts from the engagement: its selected cases, its focus areas.
+        given = await engagement_inputs(self.repo, engagement_id, script)
+        if given.cases:
+            await self.repo.audit(
+                "cases.read", f"session:{row.id}", user=user, engagement_id=engagement_id
+            )
         created = SessionCreated(
-            at=time.time(), session_id=row.id, script=script.model_dump(mode="json")
+            at=time.time(),
+            session_id=row.id,
+            script=script.model_dump(mode="json"),
+            cases=given.cases,
+            focus_areas=given.focus_areas,
         )
         await self.live.create(row.id, created)
         self.remember(row)
