@@ -16,6 +16,7 @@ from typing import Any
 from server.engine import commands as c
 from server.engine.registry import Command
 from server.engine.state import Actor, ActorRole
+from server.engine.steps import case_walkthrough as cw
 from server.engine.steps import round as r
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -63,6 +64,13 @@ def _number(data: dict[str, Any], key: str) -> float | None:
     return number
 
 
+def _index(data: dict[str, Any], key: str) -> int:
+    number = _number(data, key)
+    if number is None or number != int(number) or not 0 <= number < 10_000:
+        raise BadMessage("The message is malformed.")
+    return int(number)
+
+
 Build = Callable[[Actor, dict[str, Any]], Command]
 
 
@@ -102,6 +110,11 @@ MESSAGES: dict[str, Kind] = {
     "skip_speaker": Kind(
         lambda a, d: r.SkipSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F
     ),
+    "next_case": Kind(lambda a, d: cw.NextCase(actor=a, from_case=_opt_id(d, "from_case")), F),
+    "previous_case": Kind(
+        lambda a, d: cw.PreviousCase(actor=a, from_case=_opt_id(d, "from_case")), F
+    ),
+    "go_to_case": Kind(lambda a, d: cw.GoToCase(actor=a, index=_index(d, "index")), F),
     "add_card": Kind(
         lambda a, d: c.AddCard(actor=a, card_id=_id(d, "card_id"), text=_str(d, "text")), FP
     ),
