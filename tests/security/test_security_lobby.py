@@ -234,10 +234,9 @@ def test_an_ended_session_refuses_joins_and_its_link_says_so(
 
 
 def test_join_codes_are_throttled_per_address(
-    world: World, new_browser: Callable[[], TestClient], monkeypatch: pytest.MonkeyPatch
+    world: World, new_browser: Callable[[], TestClient]
 ) -> None:
-    monkeypatch.setattr(participant, "throttle", participant.Throttle(5))
-    monkeypatch.setattr(participant, "misses", participant.Throttle(5))
+    world.fac.app.state.join_throttles = (participant.Throttle(5), participant.Throttle(5))
     _, code = world.create_session("opstartsworkshop")
     guesser = english(new_browser())
     token = form_token(guesser)

@@ -49,8 +49,15 @@ class Throttle:
         return count < self.limit
 
 
-throttle = Throttle(JOIN_LIMIT)
-misses = Throttle(JOIN_LIMIT)  # codes looked up in a link that do not exist
+def throttles(request: Request) -> tuple[Throttle, Throttle]:
+    """This app's counters: join attempts, and codes in links that do not exist."""
+    state = request.app.state
+    if getattr(state, "join_throttles", None) is None:
+        state.join_throttles = (Throttle(JOIN_LIMIT), Throttle(JOIN_LIMIT))
+    found: tuple[Throttle, Throttle] = state.join_throttles
+    return found
+
+
 NO_SUCH_CODE = "No session has that code. Check the code on the screen."
 TOO_MANY = "Too many attempts. Wait a minute and try again."
 ENDED = "This session has ended."
@@ -63,7 +70,7 @@ def client_of(request: Request) -> str:
 def looked_up(request: Request, found: bool) -> None:
     """Counts a code in a link that does not exist, against guessing by GET."""
     if not found:
-        misses.allow(client_of(request), time.monotonic())
+        throttles(request)[1].allow(client_of(request), time.monotonic())
 
 
 async def front(request: Request) -> Response:
@@ -78,7 +85,7 @@ async def join(request: Request) -> Response:
     name = str(form.get("name", ""))[:200]
     svc = services(request)
     client = client_of(request)
-    if not throttle.allow(client, time.monotonic()):
+    if not throttles(request)[0].allow(client, time.monotonic()):
         return await page(request, "participant/join.html", 429, code=code, error=TOO_MANY)
     if not await csrf_ok(request, form.get("csrf")):
         return await page(
@@ -128,7 +135,7 @@ async def join(request: Request) -> Response:
 async def session_page(request: Request) -> Response:
     svc = services(request)
     code = normalise_code(request.path_params["code"])
-    if misses.blocked(client_of(request), time.monotonic()):
+    if throttles(request)[1].blocked(client_of(request), time.monotonic()):
         return await page(request, "participant/join.html", 429, code="", error=TOO_MANY)
     row = await svc.repo.session_by_code(code)
     looked_up(request, row is not None)
@@ -174,7 +181,7 @@ async def session_page(request: Request) -> Response:
 async def qr(request: Request) -> Response:
     svc = services(request)
     code = normalise_code(request.path_params["code"])
-    if misses.blocked(client_of(request), time.monotonic()):
+    if throttles(request)[1].blocked(client_of(request), time.monotonic()):
         return Response(status_code=429)
     row = await svc.repo.session_by_code(code)
     looked_up(request, row is not None)
