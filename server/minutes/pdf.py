@@ -16,6 +16,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from weasyprint import HTML
+from weasyprint.urls import URLFetcher
 
 from server.minutes import fmt
 from server.minutes.charts import bar_chart_svg
@@ -70,7 +71,10 @@ def render_template(name: str, **context: Any) -> str:
 
 
 def html_to_pdf(html: str) -> bytes:
-    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    # Everything the document needs is inline: no file, no network, ever (even if
+    # markup slipped past the escaping, it could not read a file or call a server).
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=fetcher).write_pdf()
     return pdf
 
 

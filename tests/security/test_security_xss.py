@@ -272,3 +272,35 @@ def test_the_case_register_shows_a_hostile_cover_as_text(meeting) -> None:  # ty
     markup_free(page.text, "case page")
     register = admin.get(f"/engagements/{people.engagement_id}/cases")
     markup_free(register.text, "case register")
+
+
+def test_the_pdf_renderer_fetches_no_file_and_no_url() -> None:
+    """Defence in depth: markup in a PDF could not read a file or reach a server."""
+    import http.server
+    import threading
+
+    from server.minutes.pdf import html_to_pdf
+
+    hits: list[str] = []
+
+    class Spy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    spy = http.server.HTTPServer(("127.0.0.1", 0), Spy)
+    threading.Thread(target=spy.serve_forever, daemon=True).start()
+    try:
+        port = spy.server_address[1]
+        pdf = html_to_pdf(
+            f'<html><head><link rel="stylesheet" href="http://127.0.0.1:{port}/a.css"></head>'
+            f'<body><img src="http://127.0.0.1:{port}/b.png"><img src="file:///etc/passwd">'
+            f'<p style="background: url(http://127.0.0.1:{port}/c)">x</p></body></html>'
+        )
+    finally:
+        spy.shutdown()
+    assert pdf.startswith(b"%PDF") and hits == []
