@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -49,6 +50,21 @@ def worker_app() -> object:
     return create_app(from_env())
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, with SO_REUSEPORT: a new `tovholder serve` can start
+    on the same port while the old one still runs, and the old one then be
+    stopped (SIGTERM: its screens get 1012 and reconnect to the new one), so a
+    restart has no gap in which phones find nobody listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
@@ -58,15 +74,22 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     upgrade(settings.db_url)
     _raise_file_limit()
     options = uvicorn_options(settings)
+    sock = listen(host, port)
     if workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
         # Each worker holds its own live sessions; TOVHOLDER_REALTIME (redis or
         # postgres) tells the others about its commits. Settings come from the
         # environment, which the workers inherit.
-        uvicorn.run(
+        config = uvicorn.Config(
             "server.cli:worker_app", factory=True, host=host, port=port, workers=workers, **options
         )
+        Multiprocess(config, sockets=[sock]).run()
         return
-    uvicorn.run(create_app(settings), host=host, port=port, **options)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, **options))
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(3)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

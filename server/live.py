@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 1000
 QUEUE_SIZE = 10_000
 MAX_ATTEMPTS = 8  # decide-and-append rounds a batch gets when other workers keep winning
-RESYNC_INTERVAL = 10.0  # seconds; with a shared backend, live sessions re-check the log
+RESYNC_INTERVAL = 10.0  # seconds between checks of each live session against the log
 
 Clock = Callable[[], float]
 
@@ -93,7 +93,6 @@ class LiveSession:
     announce: Announcer = _no_announce
     queue: asyncio.Queue[Pending] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     task: asyncio.Task[None] | None = None
-    exclusive: bool = True  # the only writer of this session (no other worker holds it)
     conflicts: int = 0  # appends another worker won (for tests and figures)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _wanted: int = 0  # the highest seq another worker announced
@@ -216,10 +215,12 @@ class LiveSession:
     async def _commit(self, batch: Sequence[Pending]) -> None:
         for _ in range(MAX_ATTEMPTS):
             state, results, events = self._decide(batch)
-            # A refusal (or a no-op) may come from a state another worker has
-            # moved on from; an append would tell, a refusal writes nothing.
+            # A refusal (or a no-op) may come from a state another process has
+            # moved on from (another worker, or the old process during a rolling
+            # restart); an append would tell, a refusal writes nothing: read the
+            # log first (one indexed query, and only for such batches).
             doubtful = any(not out or isinstance(out, CommandRejected) for out in results)
-            if doubtful and not self.exclusive and await self._catch_up():
+            if doubtful and await self._catch_up():
                 continue
             if events:
                 try:
@@ -299,8 +300,9 @@ class LiveSessions:
             self._started = asyncio.create_task(
                 self.backend.start(self._on_seq, self._on_resync), name="realtime-start"
             )
-            if self.backend.shared:
-                self._watch = asyncio.create_task(self._resync_every(), name="realtime-resync")
+            # Also with the memory backend: during a rolling restart two processes
+            # hold the same sessions for a moment.
+            self._watch = asyncio.create_task(self._resync_every(), name="realtime-resync")
         await asyncio.shield(self._started)
 
     async def get(self, session_id: str) -> LiveSession | None:
@@ -327,7 +329,6 @@ class LiveSessions:
                     self.publish,
                     self.clock,
                     announce=self.backend.publish if self.backend.shared else _no_announce,
-                    exclusive=not self.backend.shared,
                 )
                 live.notify(early)
                 live.start()

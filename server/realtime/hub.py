@@ -23,7 +23,6 @@ import contextlib
 import itertools
 import logging
 import struct
-from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,7 +199,7 @@ class DirectClient(Client):
 class Room:
     clients: set[Client] = field(default_factory=set)
     audiences: dict[str, set[Client]] = field(default_factory=dict)
-    participants: Counter[str] = field(default_factory=Counter)
+    participants: dict[str, set[Client]] = field(default_factory=dict)  # a phone may have 2 tabs
 
 
 class Hub:
@@ -213,7 +212,7 @@ class Hub:
         room.clients.add(client)
         room.audiences.setdefault(client.audience, set()).add(client)
         if client.participant_id:
-            room.participants[client.participant_id] += 1
+            room.participants.setdefault(client.participant_id, set()).add(client)
         self._presence(client.session_id)
 
     def leave(self, client: Client) -> None:
@@ -222,10 +221,11 @@ class Hub:
             return
         room.clients.discard(client)
         room.audiences.get(client.audience, set()).discard(client)
-        if client.participant_id:
-            room.participants[client.participant_id] -= 1
-            if room.participants[client.participant_id] <= 0:
-                del room.participants[client.participant_id]
+        mine = room.participants.get(client.participant_id or "")
+        if mine is not None:
+            mine.discard(client)
+            if not mine:
+                del room.participants[client.participant_id or ""]
         if not room.clients:
             del self.rooms[client.session_id]
         self._presence(client.session_id)
@@ -235,6 +235,10 @@ class Hub:
         if room is None:
             return ()
         return tuple(room.clients if audience is None else room.audiences.get(audience, ()))
+
+    def of_participant(self, session_id: str, participant_id: str) -> tuple[Client, ...]:
+        room = self.rooms.get(session_id)
+        return () if room is None else tuple(room.participants.get(participant_id, ()))
 
     def connected_participants(self, session_id: str) -> set[str]:
         room = self.rooms.get(session_id)
@@ -266,9 +270,8 @@ class Hub:
 
     def send_to(self, session_id: str, participant_id: str, message: str) -> None:
         out = Outgoing(message)
-        for client in self.clients(session_id, "participant"):
-            if client.participant_id == participant_id:
-                client.offer(out)
+        for client in self.of_participant(session_id, participant_id):
+            client.offer(out)
 
     def close_all(self, code: int = SERVICE_RESTART) -> None:
         for room in list(self.rooms.values()):

@@ -1,17 +1,24 @@
 """After each committed batch: render once per audience, send what changed.
 
-Rendering is once per committed batch, and the group commit turns a burst
-into a few big batches, so a vote burst re-renders the tally a few times a
-second, not once per ballot. Presence changes are debounced and rendered by
-a task, which the next batch's render absorbs.
+The phones come first: their shared fragments are rendered once and their
+private parts for the participants the batch concerns (`affected`; a step
+change concerns everyone), all before the actor moves on, so a phone gets
+what a batch caused before the reply to its next message. A phone gets its
+shared and private part as one message, built and encoded once per distinct
+private view; private views that differ only by the participant's name are
+rendered once and the name put in (`Privates`).
 
-A participant's private part is recomputed only for the participants the
-events concern (`affected`); a step change concerns everyone. A phone gets
-the shared participant fragments and its private part as one message, built
-and encoded once per distinct private view.
+The big screens (facilitator, projector) show every card and every person,
+which takes tens of milliseconds with a thousand of each. They are rendered
+by a task per session, fragment by fragment with the event loop free in
+between, at most every `min_interval` seconds: a burst of cards or ballots
+re-renders the wall and the tally a few times a second, not once per batch,
+and never holds up a commit or an acknowledgement for long. `flush` renders
+what is pending at once (before a reply that must come after it).
 
-Also sends a screen its full snapshot when it (re)connects, and re-renders the
-facilitator's list of people when someone connects or leaves (debounced).
+Also sends a screen its full snapshot when it (re)connects (what the others
+of its audience were last sent, when that is current), and re-renders the
+screens when someone connects or leaves (debounced).
 """
 
 from __future__ import annotations
@@ -19,15 +26,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import escape
+
 from server.engine.state import SessionState
 from server.live import Batch, LiveSession
 from server.realtime.hub import Client, Hub, Outgoing
-from server.web import render
-from server.web.render import PrivateRenderer, Room, RoomCache
+from server.web import render, views
+from server.web.render import Room, RoomCache
+from server.web.templating import render as tpl_render
 
 PRESENCE_DELAY = 0.2
 
@@ -88,17 +99,104 @@ def with_ballot_senders(batch: Batch, who: set[str] | None) -> set[str] | None:
     return who
 
 
-@dataclass
-class _Dirty:
-    """What a session's next render must cover."""
+PRIVATE_NAME = "\x00\x01tv-name\x01\x00"  # stands in for a participant's name
+_UNSET: Any = object()
+BIG_SCREENS = ("projector", "facilitator")
+KNOWN_MAX = 20_000  # private renderings kept per session
+MIN_INTERVAL = 0.05  # seconds between two renders of a big screen of one session
+COST_SHARE = 4  # ...and at least this many times what its last render cost
 
-    who: set[str] | None = field(default_factory=set)  # private views to recompute
 
-    def add(self, who: set[str] | None) -> None:
-        if self.who is None or who is None:
-            self.who = None
-        else:
-            self.who |= who
+def _dataclass_instance(value: Any) -> bool:
+    return dataclasses.is_dataclass(value) and not isinstance(value, type)
+
+
+class _Indexed:
+    """The state as `views.private_view` reads it, with `cards_for` worked out
+    once per step rather than once per phone (it sorts every card of the step)."""
+
+    __slots__ = ("_cards", "_state")
+
+    def __init__(self, state: SessionState) -> None:
+        self._state = state
+        self._cards: dict[str, Any] = {}
+
+    def cards_for(self, step_id: str) -> Any:
+        found = self._cards.get(step_id)
+        if found is None:
+            found = self._cards[step_id] = self._state.cards_for(step_id)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+
+class Privates:
+    """Private parts for many phones of one state (keep in step with
+    `render.PrivateRenderer`, which renders one view at a time).
+
+    A private view renders the same whatever else the state holds (which is
+    why a phone whose view is unchanged is sent nothing), so renderings are
+    kept per session across states in `known`, up to a bound: a phone that
+    returns to a step, or reconnects, costs a lookup. Views that differ only
+    by the name are rendered once with a stand-in and the escaped name put in
+    by replacement, once a second such view has shown (against its own real
+    rendering) that the replacement gives the same; a template that does more
+    with the name than print it is rendered per view.
+    """
+
+    def __init__(
+        self, state: SessionState, room: Room, known: dict[Any, str] | None = None
+    ) -> None:
+        self.state = state
+        self.room = room
+        self._view_state: Any = _Indexed(state)
+        self._html: dict[Any, str] = {} if known is None else known
+        self._shapes: dict[Any, tuple[str, str] | str | None] = {}
+        self.renders = 0
+
+    def model(self, participant_id: str) -> Any:
+        view: Any = views.private_view
+        key = getattr(self.room, "voter_key", None)  # anonymous ballots (the voting work)
+        if key is None:
+            return view(self._view_state, participant_id)
+        return view(self._view_state, participant_id, key)
+
+    def __call__(self, participant_id: str) -> tuple[Any, str]:
+        model = self.model(participant_id)
+        return model, self.html(model)
+
+    def html(self, model: Any) -> str:
+        found = self._html.get(model)
+        if found is not None:
+            return found
+        name = getattr(model, "name", None)
+        html: str | None = None
+        if name and _dataclass_instance(model):
+            shape = dataclasses.replace(model, name=PRIVATE_NAME)
+            seen = self._shapes.get(shape, _UNSET)
+            if seen is _UNSET:  # the first of its shape: render it, remember how it went
+                html = self._render(model)
+                self._shapes[shape] = (name, html)
+            elif isinstance(seen, tuple):  # the second: does the name simply go in?
+                template = self._render(shape)
+                first_name, first_html = seen
+                fits = template.replace(PRIVATE_NAME, str(escape(first_name))) == first_html
+                self._shapes[shape] = template if fits else None
+                if fits:
+                    html = template.replace(PRIVATE_NAME, str(escape(name)))
+            elif isinstance(seen, str):
+                html = seen.replace(PRIVATE_NAME, str(escape(name)))
+        if html is None:
+            html = self._render(model)
+        if len(self._html) >= KNOWN_MAX:
+            self._html.clear()
+        self._html[model] = html
+        return html
+
+    def _render(self, model: Any) -> str:
+        self.renders += 1
+        return tpl_render(self.room.lang, render.PRIVATE, me=model, s=self.state, room=self.room)
 
 
 @dataclass
@@ -108,11 +206,18 @@ class Broadcaster:
     state_of: Callable[[str], SessionState | None]
     clock: Callable[[], float]
     caches: dict[str, RoomCache] = field(default_factory=dict)
-    renders: int = 0  # how many times a room was rendered (tests, figures)
+    min_interval: float = MIN_INTERVAL
+    renders: int = 0  # renders of the big screens (tests, figures)
     _presence_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _render_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    _dirty: dict[str, _Dirty] = field(default_factory=dict)
+    _dirty: dict[str, set[str]] = field(default_factory=dict)  # audiences to render later
+    _rendering: dict[str, set[str]] = field(default_factory=dict)  # being rendered now
+    _generation: dict[str, int] = field(default_factory=dict)  # bumped by flush
+    _next: dict[tuple[str, str], float] = field(default_factory=dict)  # (session, audience)
     _fresh: dict[str, set[int]] = field(default_factory=dict)  # snapshot newer than `shown`
+    _shown_state: dict[str, dict[str, SessionState]] = field(default_factory=dict)
+    _privates: dict[str, Privates] = field(default_factory=dict)
+    _known: dict[str, dict[Any, str]] = field(default_factory=dict)  # private renderings
 
     def room(self, session_id: str) -> Room | None:
         base = self.room_of(session_id)
@@ -121,109 +226,98 @@ class Broadcaster:
         connected = frozenset(self.hub.connected_participants(session_id))
         return dataclasses.replace(base, connected=connected)
 
+    def privates(self, session_id: str, state: SessionState, room: Room) -> Privates:
+        """The private renderer for this state, shared by renders and snapshots."""
+        found = self._privates.get(session_id)
+        quiet = dataclasses.replace(room, connected=frozenset())
+        if found is None or found.state is not state or found.room != quiet:
+            known = self._known.setdefault(session_id, {})
+            if found is not None and found.room != quiet:
+                known.clear()
+            found = self._privates[session_id] = Privates(state, quiet, known)
+        return found
+
+    def _forget_session(self, session_id: str) -> None:
+        self.caches.pop(session_id, None)
+        self._shown_state.pop(session_id, None)
+        self._privates.pop(session_id, None)
+        self._known.pop(session_id, None)
+        self._fresh.pop(session_id, None)
+
+    # -- after a commit ----------------------------------------------------------------
+
     async def publish(self, live: LiveSession, batch: Batch) -> None:
-        if live.session_id not in self.hub.rooms:
+        session_id = live.session_id
+        if session_id not in self.hub.rooms:
             # Nobody is watching here; whoever connects gets a snapshot and then
             # diffs against a fresh render, never against what was shown before.
-            self.caches.pop(live.session_id, None)
+            self._forget_session(session_id)
             return
         who = with_ballot_senders(batch, affected(batch.events, live.state))
-        # Rendered now, before the actor moves on: a screen gets the fragments a
-        # batch caused before the reply to its next message, and the group
-        # commit already coalesces (a burst makes bigger batches, not more renders).
-        dirty = self._dirty.pop(live.session_id, None)  # a pending presence refresh, say
-        if dirty is not None:
-            dirty.add(who)
-            who = dirty.who
-        self.refresh(live.session_id, live.state, who)
-
-    def _mark(self, session_id: str, who: set[str] | None) -> None:
-        self._dirty.setdefault(session_id, _Dirty()).add(who)
-        if session_id not in self._render_tasks:
-            with contextlib.suppress(RuntimeError):  # no running loop (shutdown)
-                self._render_tasks[session_id] = asyncio.get_running_loop().create_task(
-                    self._render_loop(session_id), name=f"render-{session_id}"
-                )
-
-    async def _render_loop(self, session_id: str) -> None:
-        try:
-            while (dirty := self._dirty.pop(session_id, None)) is not None:
-                state = self.state_of(session_id)
-                if state is not None:
-                    self.refresh(session_id, state, dirty.who)
-                await asyncio.sleep(0)  # let the actor commit (and mark) in between
-        finally:
-            self._render_tasks.pop(session_id, None)
+        room = self.room(session_id)
+        if room is not None:
+            self._phones(session_id, live.state, room, who)
+        self._later(session_id, BIG_SCREENS)
 
     def refresh(self, session_id: str, state: SessionState, who: set[str] | None = None) -> None:
-        """Render each audience once and send what changed; `who`: private views to redo."""
+        """Render every audience now and send what changed; `who`: private views to redo."""
         room = self.room(session_id)
-        fresh = self._fresh.pop(session_id, set())
         if room is None or session_id not in self.hub.rooms:
-            self.caches.pop(session_id, None)
+            self._forget_session(session_id)
             return
-        self.renders += 1
+        self._dirty.pop(session_id, None)
+        self._generation[session_id] = self._generation.get(session_id, 0) + 1
+        self._phones(session_id, state, room, who)
+        for audience in BIG_SCREENS:
+            if self.hub.count(session_id, audience):
+                self._send(session_id, audience, state, self._render(state, room, audience))
+
+    def flush(self, session_id: str) -> None:
+        """Render what is waiting for the big screens now (and drop any render
+        that is half done), so a reply sent after this comes after it."""
+        pending = self._dirty.get(session_id) or self._rendering.get(session_id)
+        state = self.state_of(session_id)
+        if pending and state is not None:
+            self.refresh(session_id, state, set())
+
+    def _phones(
+        self, session_id: str, state: SessionState, room: Room, who: set[str] | None
+    ) -> None:
         cache = self.caches.setdefault(session_id, RoomCache())
-        now = self.clock()
-        diffs: dict[str, str] = {}
-        full: dict[str, str] = {}
-        for audience in render.AUDIENCES:
-            if not self.hub.count(session_id, audience):
-                cache.shown.pop(audience, None)
-                continue
-            fragments = render.render_audience(state, room, audience, now)
-            diffs[audience] = render.changed(cache.shown.get(audience), fragments)
-            full[audience] = "".join(fragments.values())
-            cache.shown[audience] = fragments
-        for audience in ("facilitator", "projector"):
-            self._send(session_id, audience, diffs.get(audience, ""), full, fresh)
-        self._participants(
-            session_id, state, room, cache, diffs.get("participant", ""), who, full, fresh
-        )
-
-    def _send(
-        self, session_id: str, audience: str, diff: str, full: dict[str, str], fresh: set[int]
-    ) -> None:
-        if not fresh:
-            if diff:
-                self.hub.broadcast(session_id, {audience: diff})
+        if not self.hub.count(session_id, "participant"):
+            cache.shown.pop("participant", None)
             return
-        plain = Outgoing(diff) if diff else None
-        whole = Outgoing(full.get(audience, ""))
-        for client in self.hub.clients(session_id, audience):
-            if client.id in fresh:
-                client.offer(whole)
-            elif plain is not None:
-                client.offer(plain)
-
-    def _participants(
-        self,
-        session_id: str,
-        state: SessionState,
-        room: Room,
-        cache: RoomCache,
-        shared: str,
-        who: set[str] | None,
-        full: dict[str, str],
-        fresh: set[int],
-    ) -> None:
+        fragments = self._render(state, room, "participant")
+        shared = render.changed(cache.shown.get("participant"), fragments)
+        cache.shown["participant"] = fragments
+        self._shown_state.setdefault(session_id, {})["participant"] = state
+        fresh = self._fresh.get(session_id, set())
         if who is not None and not who and not fresh:
             if shared:
                 self.hub.broadcast(session_id, {"participant": shared})
             return
-        renderer = PrivateRenderer(state, room)
+        whole = "".join(fragments.values())
+        privates = self.privates(session_id, state, room)
         plain = Outgoing(shared) if shared else None
-        whole = full.get("participant", "")
         combined: dict[tuple[bool, str], Outgoing] = {}  # (fresh, private html) -> message
-        for client in self.hub.clients(session_id, "participant"):
+        if who is not None and not shared and not fresh:
+            # Nothing shared changed: only the phones of the participants concerned.
+            clients: Iterable[Client] = [
+                c for pid in who for c in self.hub.of_participant(session_id, pid)
+            ]
+        else:
+            clients = self.hub.clients(session_id, "participant")
+        for client in clients:
             pid = client.participant_id
             private = ""
             if pid is not None and (who is None or pid in who):
-                model, html = renderer(pid)
+                model, html = privates(pid)
                 if cache.private_shown.get(client.id) != model:
                     cache.private_shown[client.id] = model
                     private = html
             is_fresh = client.id in fresh
+            if is_fresh:
+                fresh.discard(client.id)
             if not private and not is_fresh:
                 if plain is not None:
                     client.offer(plain)
@@ -235,23 +329,133 @@ class Broadcaster:
             if out.text:
                 client.offer(out)
 
+    def _render(self, state: SessionState, room: Room, audience: str) -> render.Fragments:
+        return render.render_audience(state, room, audience, self.clock())
+
+    def _send(
+        self, session_id: str, audience: str, state: SessionState, fragments: render.Fragments
+    ) -> None:
+        """Send an audience what changed since it was last sent (all of it to a
+        screen whose snapshot is newer than that)."""
+        cache = self.caches.setdefault(session_id, RoomCache())
+        diff = render.changed(cache.shown.get(audience), fragments)
+        cache.shown[audience] = fragments
+        self._shown_state.setdefault(session_id, {})[audience] = state
+        fresh = self._fresh.get(session_id, set())
+        clients = self.hub.clients(session_id, audience)
+        mine = {c.id for c in clients} & fresh
+        if not mine:
+            if diff:
+                self.hub.broadcast(session_id, {audience: diff})
+            return
+        fresh -= mine
+        plain = Outgoing(diff) if diff else None
+        whole = Outgoing("".join(fragments.values()))
+        for client in clients:
+            if client.id in mine:
+                client.offer(whole)
+            elif plain is not None:
+                client.offer(plain)
+
+    # -- the big screens, later ----------------------------------------------------------
+
+    def _later(self, session_id: str, audiences: Iterable[str]) -> None:
+        self._dirty.setdefault(session_id, set()).update(audiences)
+        if session_id not in self._render_tasks:
+            with contextlib.suppress(RuntimeError):  # no running loop (shutdown)
+                self._render_tasks[session_id] = asyncio.get_running_loop().create_task(
+                    self._render_loop(session_id), name=f"render-{session_id}"
+                )
+
+    async def _render_loop(self, session_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._dirty.get(session_id):
+                now = loop.time()
+                due = {a: self._next.get((session_id, a), 0.0) for a in self._dirty[session_id]}
+                ready = {a for a, at in due.items() if at <= now}
+                if not ready:
+                    await asyncio.sleep(min(due.values()) - now)
+                    continue
+                waiting = self._dirty[session_id] - ready
+                if waiting:
+                    self._dirty[session_id] = waiting
+                else:
+                    del self._dirty[session_id]
+                state = self.state_of(session_id)
+                room = self.room(session_id)
+                if state is None or room is None:
+                    continue
+                if session_id not in self.hub.rooms:
+                    self._forget_session(session_id)
+                    continue
+                self.renders += 1
+                await self._render_later(session_id, state, room, ready)
+        finally:
+            self._render_tasks.pop(session_id, None)
+            self._rendering.pop(session_id, None)
+
+    async def _render_later(
+        self, session_id: str, state: SessionState, room: Room, audiences: set[str]
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        generation = self._generation.get(session_id, 0)
+        self._rendering[session_id] = audiences
+        try:
+            for audience in (*BIG_SCREENS, "participant"):
+                if audience not in audiences or not self.hub.count(session_id, audience):
+                    continue
+                if audience == "participant":  # presence: cheap, no private parts
+                    self._phones(session_id, state, room, set())
+                    continue
+                fragments: render.Fragments = {}
+                cost = 0.0
+                ctx = render.context(state, room, self.clock())
+                for fragment_id, template in render.FRAGMENTS[audience]:
+                    started = time.thread_time()
+                    fragments[fragment_id] = tpl_render(room.lang, template, **ctx)
+                    cost += time.thread_time() - started
+                    await asyncio.sleep(0)  # a commit or an ack may go first
+                    if self._generation.get(session_id, 0) != generation:
+                        return  # flushed meanwhile: that render is newer than this one
+                self._send(session_id, audience, state, fragments)
+                # A screen that is dear to render is rendered less often: at most
+                # 1/COST_SHARE of the time goes to re-rendering it in a burst.
+                pause = max(self.min_interval, COST_SHARE * cost)
+                self._next[(session_id, audience)] = loop.time() + pause
+        finally:
+            self._rendering.pop(session_id, None)
+
+    # -- screens that connect ------------------------------------------------------------
+
     def snapshot(self, client: Client, state: SessionState) -> None:
         """Everything a screen shows, for a screen that just (re)connected."""
-        room = self.room(client.session_id)
+        session_id = client.session_id
+        room = self.room(session_id)
         if room is None:
             return
-        now = self.clock()
-        cache = self.caches.setdefault(client.session_id, RoomCache())
-        fragments = render.render_audience(state, room, client.audience, now)
-        parts = [render.render_clock(now), *fragments.values()]
+        cache = self.caches.setdefault(session_id, RoomCache())
+        shown = cache.shown.get(client.audience)
+        current = self._shown_state.get(session_id, {}).get(client.audience) is state
+        pending = client.audience in (
+            self._dirty.get(session_id, set()) | self._rendering.get(session_id, set())
+        )
+        if shown is not None and current and not pending:
+            fragments = shown  # exactly what the others of this audience have
+        else:
+            fragments = self._render(state, room, client.audience)
+            if shown is None and self.hub.count(session_id, client.audience) <= 1:
+                cache.shown[client.audience] = fragments  # the first of its audience
+                self._shown_state.setdefault(session_id, {})[client.audience] = state
+            else:
+                # Diffs still to come are against older fragments than these:
+                # the next render sends this screen whole fragments instead.
+                self._fresh.setdefault(session_id, set()).add(client.id)
+        parts = [render.render_clock(self.clock()), *fragments.values()]
         if client.participant_id is not None:
-            model, html = PrivateRenderer(state, room)(client.participant_id)
+            model, html = self.privates(session_id, state, room)(client.participant_id)
             cache.private_shown[client.id] = model
             parts.append(html)
-        if client.session_id in self._dirty:
-            # A render is pending: its diffs are against an older state than this
-            # snapshot, so this screen gets whole fragments from it instead.
-            self._fresh.setdefault(client.session_id, set()).add(client.id)
         client.offer("".join(parts))
 
     def forget(self, client: Client) -> None:
@@ -274,7 +478,8 @@ class Broadcaster:
             await asyncio.sleep(PRESENCE_DELAY)
         finally:
             self._presence_tasks.pop(session_id, None)
-        self._mark(session_id, set())  # presence is no part of a private view
+        if session_id in self.hub.rooms:
+            self._later(session_id, (*BIG_SCREENS, "participant"))
 
     async def close(self) -> None:
         tasks = [*self._presence_tasks.values(), *self._render_tasks.values()]
@@ -287,3 +492,5 @@ class Broadcaster:
         self._render_tasks.clear()
         self._dirty.clear()
         self._fresh.clear()
+        self._privates.clear()
+        self._known.clear()

@@ -162,6 +162,7 @@ async def _read(
         try:
             command = parse(raw, actor)
         except BadMessage as exc:
+            svc.broadcaster.flush(live.session_id)  # what earlier commits caused goes first
             client.offer(flash(lang, str(exc)))
             continue
         if actor.role is ActorRole.FACILITATOR and not await asyncio.shield(

@@ -54,11 +54,12 @@ class Running:
             compression="deflate",
             max_size=None,
             open_timeout=10,
+            proxy=None,
             **kwargs,
         )
 
     async def projector(self) -> ClientConnection:
-        return await connect(self.url("projector"), max_size=None, open_timeout=10)
+        return await connect(self.url("projector"), max_size=None, open_timeout=10, proxy=None)
 
     async def command(self, command: Any) -> Any:
         live = await self.services.live.get(self.session_id)

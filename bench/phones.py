@@ -1,0 +1,239 @@
+"""A phone as the benchmark and the load tests drive it.
+
+It joins over HTTP like a browser (double-submit CSRF; a forwarded address of
+its own, as phones behind a proxy have), connects offering permessage-deflate
+as browsers do, reconnects after 1006/1011/1012/1013 with htmx's full-jitter
+backoff, and resends every item that was not acknowledged, with the same
+client-made id, once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+RECONNECT_CODES = frozenset({1006, 1011, 1012, 1013})  # what htmx's ws extension retries
+HTMX_BASE = 1.0  # seconds: htmx waits base * 2**min(retry, 6) * random()
+ACK_MARKS = ("flash-ok", "flash-warning")
+
+
+def full_jitter(retry: int, base: float = HTMX_BASE) -> float:
+    return base * 2 ** min(retry, 6) * random.random()
+
+
+# -- a little HTTP, enough to join -----------------------------------------------------
+
+
+async def http(
+    host: str,
+    port: int,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    timeout: float = 30.0,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    try:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        raw = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+    head, _, content = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    status = int(status_line.split()[1])
+    parsed = [
+        (k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in header_lines)
+    ]
+    return status, parsed, content
+
+
+async def join(host: str, port: int, code: str, name: str, address: str) -> str:
+    """Join the session with `code`; returns the participant cookie ("tv_p_<sid>=...")."""
+    csrf = secrets.token_urlsafe(16)
+    status, headers, body = await http(
+        host,
+        port,
+        "POST",
+        "/join",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"tv_csrf={csrf}",
+            "X-Forwarded-For": address,
+        },
+        urlencode({"code": code, "name": name, "csrf": csrf}).encode(),
+    )
+    for key, value in headers:
+        if key == "set-cookie" and value.startswith("tv_p_"):
+            return value.split(";", 1)[0]
+    raise RuntimeError(f"join failed: {status} {body[:300]!r}")
+
+
+def address(i: int) -> str:
+    """A distinct private address per phone (the join throttle counts per address)."""
+    return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+
+
+# -- the phone -----------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Item:
+    id: str
+    raw: str
+    sent_at: float
+    future: asyncio.Future[float]
+    errors: int = 0
+
+
+@dataclass(eq=False)
+class Phone:
+    index: int
+    url: str
+    cookie: str = ""
+    backoff: float = HTMX_BASE
+    stopped: bool = False
+    ws: ClientConnection | None = None
+    connects: int = 0
+    retries: int = 0
+    last_close: int | None = None
+    opened_at: float = 0.0
+    # observations ------------------------------------------------------------------
+    needle: str | None = None
+    hit: float | None = None
+    watch: tuple[str, ...] = ()
+    watch_since: float = 0.0
+    current_at: float | None = None
+    refused: int = 0
+    pending: list[Item] = field(default_factory=list)
+    acked: dict[str, tuple[float, float]] = field(default_factory=dict)  # id -> (sent, acked)
+    on_message: Callable[[str, float], None] | None = None
+    task: asyncio.Task[None] | None = None
+    _sending: set[asyncio.Future[None]] = field(default_factory=set)
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        self.stopped = True
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+
+    @property
+    def is_open(self) -> bool:
+        return self.ws is not None
+
+    async def run(self) -> None:
+        while not self.stopped:
+            code = 1006
+            try:
+                async with connect(
+                    self.url,
+                    additional_headers={"Cookie": self.cookie} if self.cookie else None,
+                    compression="deflate",  # offered, as browsers do
+                    max_size=None,
+                    open_timeout=20,
+                    close_timeout=2,
+                    ping_interval=None,  # browsers do not ping; the server does
+                    proxy=None,
+                ) as ws:
+                    self.ws = ws
+                    self.opened_at = time.time()
+                    self.connects += 1
+                    self.retries = 0
+                    for item in list(self.pending):  # what was never acknowledged
+                        await ws.send(item.raw)
+                    try:
+                        async for message in ws:
+                            self._on(str(message))
+                    except ConnectionClosed:
+                        pass
+                    code = ws.close_code or 1006
+            except InvalidStatus as exc:
+                code = 1006 if exc.response.status_code >= 500 else 1008
+            except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError, EOFError):
+                code = 1006
+            self.ws = None
+            self.last_close = code
+            if self.stopped:
+                return
+            if code not in RECONNECT_CODES:
+                self.refused += 1
+                return
+            await asyncio.sleep(full_jitter(self.retries, self.backoff))
+            self.retries += 1
+
+    def _on(self, message: str) -> None:
+        now = time.time()
+        if self.on_message is not None:
+            self.on_message(message, now)
+        if self.needle is not None and self.hit is None and self.needle in message:
+            self.hit = now
+        if (
+            self.watch
+            and self.current_at is None
+            and self.opened_at >= self.watch_since
+            and all(n in message for n in self.watch)
+        ):
+            self.current_at = now
+        if 'id="flash"' in message and self.pending:
+            item = self.pending[0]
+            if any(mark in message for mark in ACK_MARKS):
+                self.pending.pop(0)
+                self.acked[item.id] = (item.sent_at, now)
+                if not item.future.done():
+                    item.future.set_result(now)
+            elif "flash-error" in message:
+                # busy, or the server could not write: send the same item again soon
+                item.errors += 1
+                asyncio.get_running_loop().call_later(0.2 * item.errors, self._resend, item)
+
+    def _resend(self, item: Item) -> None:
+        if item in self.pending and self.ws is not None:
+            task = asyncio.ensure_future(self._send(item.raw))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, raw: str) -> None:
+        ws = self.ws
+        if ws is not None:
+            with contextlib.suppress(ConnectionClosed, RuntimeError):
+                await ws.send(raw)
+
+    async def submit(self, item_id: str, message: dict[str, Any]) -> float:
+        """Send an item; returns when it is acknowledged (resent after reconnects)."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        raw = json.dumps(message)
+        item = Item(item_id, raw, time.time(), future)
+        self.pending.append(item)
+        if len(self.pending) == 1:
+            await self._send(raw)
+        return await future
+
+    def arm(self, needle: str) -> None:
+        self.needle, self.hit = needle, None
+
+    def arm_watch(self, needles: tuple[str, ...], since: float) -> None:
+        self.watch, self.watch_since, self.current_at = needles, since, None
