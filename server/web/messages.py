@@ -10,16 +10,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from server.engine import commands as c
-from server.engine.registry import Command
+from server.engine.registry import Command, CommandRejected
 from server.engine.state import Actor, ActorRole
 from server.engine.steps import case_walkthrough as cw
+from server.engine.steps import poll as v
 from server.engine.steps import round as r
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+POLL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+BALLOT_ITEMS = v.MAX_OPTIONS
+OPTION_ID_MAX = 64
 
 
 class BadMessage(Exception):
@@ -62,6 +66,55 @@ def _number(data: dict[str, Any], key: str) -> float | None:
     if number != number or number in (float("inf"), float("-inf")):
         raise BadMessage("Give a number.")
     return number
+
+
+def _poll_id(data: dict[str, Any]) -> str:
+    value = data.get("poll_id")
+    if not isinstance(value, str) or not POLL_ID.match(value):
+        raise BadMessage("The message is malformed.")
+    return value
+
+
+def _option_ids(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    """A list of option ids (a JSON list, or one string of ids separated by spaces/commas)."""
+    value = data.get(key)
+    if isinstance(value, str):
+        value = [part for part in re.split(r"[\s,]+", value) if part]
+    if not isinstance(value, list) or len(value) > BALLOT_ITEMS:
+        raise BadMessage("The message is malformed.")
+    if not all(isinstance(item, str) and 0 < len(item) <= OPTION_ID_MAX for item in value):
+        raise BadMessage("The message is malformed.")
+    return tuple(value)
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool):
+        raise BadMessage("The ballot is malformed.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e9:
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,9}\s*", value):
+        return int(value)
+    raise BadMessage("The ballot is malformed.")
+
+
+def _payload(data: dict[str, Any]) -> list[str] | dict[str, int]:
+    """A ballot's shape: option ids (choice, approval, rank) or a number per option.
+
+    Only the shape is checked here; what the poll allows is the engine's to say.
+    """
+    value = data.get("payload")
+    if isinstance(value, list):
+        return list(_option_ids(data, "payload"))
+    if isinstance(value, dict) and len(value) <= BALLOT_ITEMS:
+        numbers: dict[str, int] = {}
+        for key, number in value.items():
+            if not (isinstance(key, str) and 0 < len(key) <= OPTION_ID_MAX):
+                raise BadMessage("The ballot is malformed.")
+            numbers[key] = _whole(number)
+        return numbers
+    raise BadMessage("The ballot is malformed.")
 
 
 def _index(data: dict[str, Any], key: str) -> int:
@@ -148,11 +201,71 @@ MESSAGES: dict[str, Kind] = {
         ),
         F,
     ),
+    # -- polls -------------------------------------------------------------------------
+    "open_poll": Kind(lambda a, d: v.OpenPoll(actor=a, poll_id=_poll_id(d)), F),
+    "close_poll": Kind(lambda a, d: v.ClosePoll(actor=a, poll_id=_poll_id(d)), F),
+    "publish_poll": Kind(lambda a, d: v.PublishPoll(actor=a, poll_id=_poll_id(d)), F),
+    "reopen_poll": Kind(lambda a, d: v.ReopenPoll(actor=a, poll_id=_poll_id(d)), F),
+    "add_poll_option": Kind(
+        lambda a, d: v.AddPollOption(
+            actor=a,
+            poll_id=_poll_id(d),
+            option_id=_id(d, "option_id"),
+            label=_str(d, "label", limit=v.LABEL_MAX),
+        ),
+        F,
+    ),
+    "remove_poll_option": Kind(
+        lambda a, d: v.RemovePollOption(
+            actor=a, poll_id=_poll_id(d), option_id=_str(d, "option_id", limit=OPTION_ID_MAX)
+        ),
+        F,
+    ),
+    "start_runoff": Kind(
+        lambda a, d: v.StartRunoff(
+            actor=a, poll_id=_poll_id(d), option_ids=_option_ids(d, "option_ids")
+        ),
+        F,
+    ),
+    "assign_horizon": Kind(
+        lambda a, d: v.AssignHorizon(
+            actor=a,
+            poll_id=_poll_id(d),
+            option_id=_str(d, "option_id", limit=OPTION_ID_MAX),
+            horizon=_str(d, "horizon", limit=20, required=False),
+            owner=_str(d, "owner", limit=v.LABEL_MAX, required=False),
+        ),
+        F,
+    ),
+    # The voter is the edge's to set (see parse): the participant id or a pseudonym.
+    "cast_ballot": Kind(
+        lambda a, d: v.CastBallot(
+            actor=a,
+            poll_id=_poll_id(d),
+            ballot_id=_id(d, "ballot_id"),
+            voter="",
+            payload=_payload(d),
+        ),
+        P,
+    ),
+    "retract_ballot": Kind(lambda a, d: v.RetractBallot(actor=a, poll_id=_poll_id(d), voter=""), P),
 }
 
+Voter = Callable[[str], str]
+"""poll id -> the voter this screen's participant votes as (see server/web/voters.py)."""
 
-def parse(raw: str | bytes, actor: Actor) -> Command:
-    """The command a message asks for, or BadMessage with a reason."""
+
+def N_(text: str) -> str:
+    """Marks text for translation where it is written; translated where it is shown."""
+    return text
+
+
+def parse(raw: str | bytes, actor: Actor, *, voter: Voter | None = None) -> Command:
+    """The command a message asks for, or BadMessage with a reason.
+
+    Ballots need `voter`: the edge, not the message, says who votes, so a phone
+    can neither vote as somebody else nor learn anybody's pseudonym.
+    """
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -165,4 +278,28 @@ def parse(raw: str | bytes, actor: Actor) -> Command:
         raise BadMessage("This action is not known.")
     if actor.role not in kind.who:
         raise BadMessage("You cannot do that from this screen.")
-    return kind.build(actor, data)
+    command = kind.build(actor, data)
+    if isinstance(command, v.CastBallot | v.RetractBallot):
+        if voter is None:
+            raise BadMessage("You cannot do that from this screen.")
+        command = replace(command, voter=voter(command.poll_id))
+    return command
+
+
+def ack_text(command: Command) -> str:
+    """What a participant is told once their command is committed.
+
+    Also for a resend the log already has (no new events): it is saved.
+    """
+    if isinstance(command, v.CastBallot):
+        return N_("Your vote is saved.")
+    if isinstance(command, v.RetractBallot):
+        return N_("Your vote is withdrawn.")
+    return N_("Saved.")
+
+
+def refusal_text(command: Command, refused: CommandRejected) -> str:
+    """Why a command was refused, said for the screen that sent it."""
+    if isinstance(command, v.CastBallot) and refused.code in ("poll_closed", "poll_published"):
+        return N_("The vote closed before your ballot arrived, so it was not counted.")
+    return refused.reason

@@ -27,12 +27,14 @@ FRAGMENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("f-status", "facilitator/_status.html"),
         ("f-steps", "facilitator/_steps.html"),
         ("f-stage", "facilitator/_stage.html"),
+        ("f-poll-live", "facilitator/_poll_live.html"),
         ("f-capture", "facilitator/_capture.html"),
         ("f-people", "facilitator/_people.html"),
         ("timer", "_partials/timer.html"),
     ),
     "projector": (
         ("p-stage", "projector/_stage.html"),
+        ("p-poll-count", "projector/_poll_count.html"),
         ("timer", "_partials/timer.html"),
     ),
     "participant": (
@@ -53,6 +55,9 @@ class Room:
     join_url: str
     lang: str
     connected: frozenset[str] = frozenset()
+    # Key for anonymous voters' pseudonyms (server/web/voters.py), so a phone's
+    # private view can find its own ballot. Copy a Room with dataclasses.replace.
+    voter_key: bytes = field(default=b"", repr=False, compare=False)
 
 
 def context(state: SessionState, room: Room, now: float) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def render_audience(state: SessionState, room: Room, audience: str, now: float) 
 
 
 def render_private(state: SessionState, room: Room, participant_id: str, now: float) -> str:
-    me = views.private_view(state, participant_id)
+    me = views.private_view(state, participant_id, room.voter_key)
     return render(room.lang, PRIVATE, me=me, s=state, room=room)
 
 
@@ -101,7 +106,7 @@ class PrivateRenderer:
         self.cache: dict[views.PrivateView, str] = {}
 
     def __call__(self, participant_id: str) -> tuple[views.PrivateView, str]:
-        model = views.private_view(self.state, participant_id)
+        model = views.private_view(self.state, participant_id, self.room.voter_key)
         html = self.cache.get(model)
         if html is None:
             html = render(self.room.lang, PRIVATE, me=model, s=self.state, room=self.room)

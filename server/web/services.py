@@ -22,6 +22,7 @@ from server.store.repo import CODE_LENGTH, INVITE_CODE_LENGTH, Repo
 from server.store.tables import Session, User
 from server.web.broadcast import Broadcaster
 from server.web.render import Room
+from server.web.voters import voter_key
 
 
 @dataclass
@@ -110,7 +111,14 @@ class Services:
         return f"{self.settings.base_url}/j/{code}"
 
     def remember(self, row: Session) -> Room:
-        room = Room(row.id, row.title, row.join_code, self.join_url(row.join_code), row.language)
+        room = Room(
+            row.id,
+            row.title,
+            row.join_code,
+            self.join_url(row.join_code),
+            row.language,
+            voter_key=voter_key(self.settings.secret_key),
+        )
         self.rooms[row.id] = room
         return room
 

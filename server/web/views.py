@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from markupsafe import Markup
+
+from server.engine.poll import (
+    ParticipantPollView,
+    PollState,
+    PollStatus,
+    ProjectorPollView,
+    RankedOption,
+    ballot_count,
+    live_result,
+    participant_view,
+    projector_view,
+    ranked_options,
+    runoffs_of,
+)
 from server.engine.state import Card, Participant, SessionState, SessionStatus, TimerStatus
-from server.scripts.schema import RoundStep, Step
+from server.engine.steps.poll import LABEL_MAX
+from server.engine.tally import PollResult, PollRules, PollType
+from server.minutes.charts import PROJECTOR, ChartStyle, bar_chart_svg
+from server.scripts.schema import PollStep, RoundStep, Step
+from server.web.voters import voter_for
 
 
 @dataclass(frozen=True)
@@ -162,6 +183,88 @@ class SessionView:
             return []
         return [p for p in self.people if p.role in step.listeners]
 
+    # -- polls (facilitator and projector; a phone's own ballot is in PrivateView) --
+
+    @staticmethod
+    def num(value: float, lang: str) -> str:
+        return number_text(value, lang)
+
+    @cached_property
+    def step_polls(self) -> list[PollPanel]:
+        """The current step's polls, the script's first and then its runoffs (facilitator)."""
+        step = self.s.step
+        if not isinstance(step, PollStep):
+            return []
+        return [PollPanel(p, self.s.polls) for p in polls_of_step(self.s, step.id)]
+
+    @property
+    def open_polls(self) -> list[PollPanel]:
+        return [p for p in self.step_polls if p.poll.status is PollStatus.OPEN]
+
+    @cached_property
+    def projector_poll(self) -> ProjectorPoll | None:
+        """What the wall shows of the step's vote: its newest poll that has opened
+        (else the draft): the count while open, the result once published."""
+        step = self.s.step
+        if not isinstance(step, PollStep):
+            return None
+        polls = polls_of_step(self.s, step.id)
+        shown = [p for p in polls if p.status is not PollStatus.DRAFT] or polls[:1]
+        if not shown:
+            return None
+        poll = shown[-1]
+        main = polls[0]
+        final: tuple[RankedOption, ...] = ()
+        if poll.runoff_of is not None and poll.status is PollStatus.PUBLISHED:
+            final = ranked_options(self.s.polls, main.poll_id)
+        return ProjectorPoll(projector_view(poll), poll.rules, poll.runoff_of is not None, final)
+
+    def option_candidates(self, panel: PollPanel) -> list[tuple[str, str, str]]:
+        """(source, id, label) the facilitator can add to a draft: the engagement's
+        focus areas, the session's clusters and cards, and other polls' options."""
+        poll = panel.poll
+        have_ids = set(poll.option_ids)
+        have_labels = {label for _, label in poll.options}
+        found: list[tuple[str, str, str]] = []
+        found += [("focus_area", fa.id, fa.title) for fa in self.s.focus_areas]
+        found += [("cluster", c.id, c.title) for c in self.s.clusters.values()]
+        found += [
+            ("card", c.id, c.text)
+            for c in sorted(self.s.cards.values(), key=lambda c: (c.created_at, c.id))
+        ]
+        for other in self.s.polls.values():
+            if other.step_id != poll.step_id and other.runoff_of is None:
+                found += [("poll", oid, label) for oid, label in other.options]
+        out: list[tuple[str, str, str]] = []
+        for source, option_id, label in found:
+            text = " ".join(label.split())
+            if len(text) > LABEL_MAX:
+                text = text[: LABEL_MAX - 1].rstrip() + "…"
+            if option_id in have_ids or text in have_labels or not text:
+                continue
+            have_ids.add(option_id)
+            have_labels.add(text)
+            out.append((source, option_id, text))
+        return out[:CANDIDATES_MAX]
+
+    @property
+    def prioritisations(self) -> list[tuple[PollState, tuple[RankedOption, ...]]]:
+        """Counted prioritisations (polls that set horizons) from other steps, in
+        their counted order with horizon and owner: what the next steps build on."""
+        step = self.s.step
+        here = step.id if step is not None else None
+        order = {st.id: i for i, st in enumerate(self.s.script.steps)}
+        found = [
+            p
+            for p in self.s.polls.values()
+            if p.runoff_of is None
+            and p.assign_horizon
+            and p.result is not None
+            and p.step_id != here
+        ]
+        found.sort(key=lambda p: order.get(p.step_id, 0))
+        return [(p, ranked_options(self.s.polls, p.poll_id)) for p in found]
+
 
 @dataclass(frozen=True)
 class PrivateView:
@@ -173,9 +276,10 @@ class PrivateView:
     listening: bool
     my_turn: bool
     cards: tuple[tuple[str, str], ...]
+    polls: tuple[MyPoll, ...] = ()  # the step's polls with this phone's own ballot only
 
 
-def private_view(state: SessionState, participant_id: str) -> PrivateView:
+def private_view(state: SessionState, participant_id: str, voter_key: bytes = b"") -> PrivateView:
     p: Participant | None = state.participants.get(participant_id)
     step = state.step
     role = state.participant_role(participant_id)
@@ -196,4 +300,261 @@ def private_view(state: SessionState, participant_id: str) -> PrivateView:
         listening=listening,
         my_turn=my_turn,
         cards=cards,
+        polls=my_polls(state, participant_id, voter_key),
     )
+
+
+# -- polls ------------------------------------------------------------------------------
+
+CANDIDATES_MAX = 60
+HORIZONS = ("short", "medium", "long")
+
+PROJECTOR_CHART = dataclasses.replace(
+    PROJECTOR,
+    text_color="#ffffff",
+    muted_color="#c9d6ea",
+    track_color="#24374f",
+    bar_color="#5aa9ec",
+    tie_color="#ffb454",
+)
+"""The wall's chart: large type, light on the projector's dark background."""
+PROJECTOR_CHART_COMPACT = dataclasses.replace(
+    PROJECTOR_CHART, bar_height=24, row_gap=14, max_label_lines=1
+)
+"""For many options: one line of label and a thinner bar, so all of them fit."""
+COMPACT_FROM = 7  # options
+PHONE_CHART = ChartStyle(width=340, font_size=17, bar_height=16, row_gap=12, max_label_lines=3)
+
+
+def polls_of_step(state: SessionState, step_id: str) -> list[PollState]:
+    """A step's polls in the order they were made: the script's, then runoffs."""
+    found = [p for p in state.polls.values() if p.step_id == step_id]
+    return sorted(found, key=lambda p: (len(p.poll_id), p.poll_id))
+
+
+def number_text(value: float, lang: str) -> str:
+    text = str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def result_chart(
+    result: PollResult,
+    rules: PollRules,
+    *,
+    title: str,
+    lang: str,
+    tied: str,
+    empty: str,
+    style: ChartStyle,
+) -> Markup:
+    """The server-rendered SVG bar chart of a counted result (labels XML-escaped)."""
+    top = float(rules.scale_max) if rules.type is PollType.SCORE else None
+    svg = bar_chart_svg(
+        result.rows,
+        title=title,
+        value_format=lambda value: number_text(value, lang),
+        tie_label=tied,
+        empty_text=empty,
+        max_value=top,
+        style=style,
+    )
+    # Scaled down to fit a screen's height, the chart keeps to the left edge.
+    svg = svg.replace("<svg ", '<svg preserveAspectRatio="xMinYMin meet" ', 1)
+    return Markup(svg)  # noqa: S704  (bar_chart_svg escapes every label)
+
+
+@dataclass(frozen=True)
+class PollPanel:
+    """A poll as the facilitator's panel reads it: everything, live."""
+
+    poll: PollState
+    polls: Mapping[str, PollState]
+
+    @property
+    def count(self) -> int:
+        return ballot_count(self.poll)
+
+    @property
+    def live(self) -> PollResult | None:
+        """The count so far while open (facilitator only), the stored count after."""
+        return live_result(self.poll)
+
+    @property
+    def voters(self) -> tuple[str, ...]:
+        """Who has voted (participant ids), for named polls only."""
+        return () if self.poll.anonymous else tuple(sorted(self.poll.ballots))
+
+    @property
+    def runoffs(self) -> list[PollState]:
+        return runoffs_of(self.polls, self.poll.poll_id)
+
+    @property
+    def can_reopen(self) -> bool:
+        return self.poll.status is PollStatus.CLOSED and not self.runoffs
+
+    @property
+    def tied_tiers(self) -> list[tuple[str, ...]]:
+        """Tied groups of the counted result that no runoff has been started for."""
+        result = self.poll.result
+        if result is None:
+            return []
+        started = {frozenset(r.option_ids) for r in self.runoffs}
+        return [t for t in result.tiers() if len(t) > 1 and frozenset(t) not in started]
+
+    @property
+    def ranked(self) -> tuple[RankedOption, ...]:
+        """The counted order, runoffs applied, with horizons and owners."""
+        return ranked_options(self.polls, self.poll.poll_id)
+
+    def label(self, option_id: str) -> str:
+        return self.poll.label(option_id) or option_id
+
+    def labels(self, option_ids: tuple[str, ...]) -> list[str]:
+        return [self.label(o) for o in option_ids]
+
+
+@dataclass(frozen=True)
+class ProjectorPoll:
+    """What the wall may show: the count (if the script allows) and the result once
+    published, nothing else (built from the engine's projector_view)."""
+
+    view: ProjectorPollView
+    rules: PollRules
+    runoff: bool
+    final: tuple[RankedOption, ...] = ()  # the whole order once a runoff settled a tie
+
+    def chart(self, lang: str, tied: str, empty: str) -> Markup | None:
+        result = self.view.result
+        if result is None:
+            return None
+        return result_chart(
+            result,
+            self.rules,
+            title=self.view.question,
+            lang=lang,
+            tied=tied,
+            empty=empty,
+            style=PROJECTOR_CHART_COMPACT if len(result.rows) >= COMPACT_FROM else PROJECTOR_CHART,
+        )
+
+
+@dataclass(frozen=True)
+class MyPoll:
+    """One poll as one phone sees it: the poll, this participant's own ballot, and
+    the result only once published. Hashable, so equal views render once."""
+
+    poll_id: str
+    question: str
+    type: PollType
+    status: PollStatus
+    options: tuple[tuple[str, str], ...]
+    rules: PollRules
+    allow_change: bool
+    anonymous: bool
+    runoff: bool
+    ballot_id: str | None
+    chosen: tuple[str, ...]  # choice, approval, rank (best first)
+    numbers: tuple[tuple[str, int], ...]  # dot, score
+    can_vote: bool
+    dots_left: int | None
+    result: PollResult | None
+
+    @property
+    def voted(self) -> bool:
+        return self.ballot_id is not None
+
+    def number(self, option_id: str) -> int:
+        return dict(self.numbers).get(option_id, 0)
+
+    def scored(self, option_id: str) -> int | None:
+        return dict(self.numbers).get(option_id)
+
+    def label(self, option_id: str) -> str:
+        return dict(self.options).get(option_id, option_id)
+
+    @property
+    def dots_used(self) -> int:
+        return sum(n for _, n in self.numbers)
+
+    @property
+    def per_option(self) -> int:
+        """Most dots on one option."""
+        cap = self.rules.max_per_option
+        return self.rules.dots if cap is None else min(cap, self.rules.dots)
+
+    @property
+    def ranked_positions(self) -> int:
+        """How many places count in a ranking (all, or the top k)."""
+        return self.rules.rank_positions(len(self.options))
+
+    @property
+    def rank_order(self) -> tuple[tuple[str, str], ...]:
+        """Options in this voter's order: their ranking first, then the rest."""
+        mine = [(o, self.label(o)) for o in self.chosen if o in dict(self.options)]
+        rest = [(o, label) for o, label in self.options if o not in self.chosen]
+        return (*mine, *rest)
+
+    @property
+    def scale(self) -> tuple[int, ...]:
+        return tuple(range(self.rules.scale_min, self.rules.scale_max + 1))
+
+    def chart(self, lang: str, tied: str, empty: str) -> Markup | None:
+        if self.result is None:
+            return None
+        return result_chart(
+            self.result,
+            self.rules,
+            title=self.question,
+            lang=lang,
+            tied=tied,
+            empty=empty,
+            style=PHONE_CHART,
+        )
+
+
+def my_poll(poll: PollState, view: ParticipantPollView) -> MyPoll:
+    ballot = view.own_ballot
+    chosen: tuple[str, ...] = ()
+    numbers: tuple[tuple[str, int], ...] = ()
+    if ballot is not None:
+        payload = ballot.payload
+        if isinstance(payload, Mapping):
+            numbers = tuple(sorted((str(k), int(n)) for k, n in payload.items()))
+        elif isinstance(payload, list | tuple):
+            chosen = tuple(str(o) for o in payload)
+    return MyPoll(
+        poll_id=view.poll_id,
+        question=view.question,
+        type=view.type,
+        status=view.status,
+        options=view.options,
+        rules=view.rules,
+        allow_change=poll.allow_change,
+        anonymous=poll.anonymous,
+        runoff=poll.runoff_of is not None,
+        ballot_id=None if ballot is None else ballot.ballot_id,
+        chosen=chosen,
+        numbers=numbers,
+        can_vote=view.can_vote,
+        dots_left=view.dots_left,
+        result=view.result,
+    )
+
+
+def my_polls(state: SessionState, participant_id: str, voter_key: bytes) -> tuple[MyPoll, ...]:
+    """The current step's polls as this phone sees them: open ones first, then newest."""
+    step = state.step
+    if not isinstance(step, PollStep) or participant_id not in state.participants:
+        return ()
+    polls = polls_of_step(state, step.id)
+    if any(p.status is not PollStatus.DRAFT for p in polls):
+        polls = [p for p in polls if p.status is not PollStatus.DRAFT]
+    else:
+        polls = polls[:1]  # "the vote opens soon"
+    mine = [
+        my_poll(p, participant_view(p, voter_for(state, voter_key, p.poll_id, participant_id)))
+        for p in polls
+    ]
+    order = {m.poll_id: i for i, m in enumerate(mine)}
+    mine.sort(key=lambda m: (m.status is not PollStatus.OPEN, -order[m.poll_id]))
+    return tuple(mine)

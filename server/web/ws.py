@@ -22,10 +22,11 @@ from server.live import Answer, Busy, LiveSession, Result, Unavailable
 from server.realtime.hub import Client, DirectClient, QueuedClient
 from server.realtime.sockets import sansio_protocol
 from server.web.auth import Perm, current_user, permitted, still_permitted
-from server.web.messages import BadMessage, parse
+from server.web.messages import BadMessage, ack_text, parse, refusal_text
 from server.web.pages.participant import cookie_name
 from server.web.services import Services
 from server.web.templating import render
+from server.web.voters import voter_for, voter_key
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,11 @@ async def _read(
 ) -> None:
     bucket = Bucket()
     limit = svc.settings.ws_max_message
+    key = voter_key(svc.settings.secret_key)
+
+    def voter(poll_id: str) -> str:  # who this screen votes as (pseudonym if anonymous)
+        return voter_for(live.state, key, poll_id, actor.id)
+
     while True:
         try:
             message = await ws.receive()
@@ -160,7 +166,7 @@ async def _read(
             await _close(ws, POLICY)
             return
         try:
-            command = parse(raw, actor)
+            command = parse(raw, actor, voter=voter)
         except BadMessage as exc:
             svc.broadcaster.flush(live.session_id)  # what earlier commits caused goes first
             client.offer(flash(lang, str(exc)))
@@ -190,7 +196,7 @@ def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer
 
     def answer(result: Result) -> None:
         if isinstance(result, CommandRejected):
-            client.offer(flash(lang, result.reason))
+            client.offer(flash(lang, refusal_text(command, result)))
             return
         masked = sum(getattr(e, "masked", 0) for e in result)
         if masked:
@@ -203,7 +209,7 @@ def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer
             )
         elif actor.role is ActorRole.PARTICIPANT:
             # Also for a resend the log already has (no new events): it is saved.
-            client.offer(flash(lang, "Saved.", "ok"))
+            client.offer(flash(lang, ack_text(command), "ok"))
 
     return answer
 

@@ -49,6 +49,17 @@
     var confirmText = elt.getAttribute && elt.getAttribute("data-confirm");
     if (confirmText && !window.confirm(confirmText)) { evt.preventDefault(); return; }
     var params = evt.detail.parameters;
+    if (form.hasAttribute && form.hasAttribute("data-ballot")) {
+      // A ballot: built from the form's state, with a fresh id (a resend of this
+      // very message keeps it, so the server counts it once).
+      params = evt.detail.parameters = {
+        type: "cast_ballot",
+        poll_id: form.getAttribute("data-poll"),
+        ballot_id: randomId(),
+        payload: ballotPayload(form)
+      };
+      sentBallot(form);
+    }
     if (params && typeof params.text === "string" && form.hasAttribute("data-clear") && !params.text.trim()) {
       evt.preventDefault(); return;
     }
@@ -63,7 +74,8 @@
         if (field) { field.value = ""; }
       }, 0);
     }
-    if (form.tagName === "FORM" && !form.hasAttribute("data-clear")) {
+    if (form.tagName === "FORM" && !form.hasAttribute("data-clear") && !form.hasAttribute("data-keep") &&
+        !form.hasAttribute("data-ballot")) {
       setTimeout(function () { form.reset(); }, 0);
     }
   });
@@ -86,6 +98,173 @@
     if (flash && flash.textContent.trim()) {
       flash.removeAttribute("data-fade");
       setTimeout(function () { if (flash.isConnected) flash.textContent = ""; }, 4000);
+    }
+  });
+
+  // -- ballots (templates/participant/_poll.html) ------------------------------
+  // The phone keeps the ballot in the form until it is sent; "saved" is shown
+  // only when the server's reply says so (the fragment comes back with the
+  // committed ballot, or the "saved" flash for a resend it already had).
+
+  function ints(el, name) { return parseInt(el.getAttribute(name), 10) || 0; }
+
+  function ballotPayload(form) {
+    var kind = form.getAttribute("data-ballot");
+    var i, rows, out;
+    if (kind === "choice" || kind === "approval") {
+      out = [];
+      rows = form.querySelectorAll("input[name='pick']:checked");
+      for (i = 0; i < rows.length; i++) out.push(rows[i].value);
+      return out;
+    }
+    if (kind === "rank") {
+      out = [];
+      rows = form.querySelectorAll(".rank-row");
+      var k = ints(form.querySelector(".rank-list"), "data-positions") || rows.length;
+      for (i = 0; i < rows.length && i < k; i++) out.push(rows[i].getAttribute("data-option"));
+      return out;
+    }
+    out = {};
+    if (kind === "dot") {
+      rows = form.querySelectorAll(".dot-row");
+      for (i = 0; i < rows.length; i++) {
+        if (ints(rows[i], "data-count")) out[rows[i].getAttribute("data-option")] = ints(rows[i], "data-count");
+      }
+    } else if (kind === "score") {
+      rows = form.querySelectorAll(".score-row");
+      for (i = 0; i < rows.length; i++) {
+        var field = rows[i].querySelector("input:checked, select");
+        if (field && field.value !== "") out[rows[i].getAttribute("data-option")] = parseInt(field.value, 10);
+      }
+    }
+    return out;
+  }
+
+  function ballotState(form, state) {
+    var el = form.querySelector(".ballot-state");
+    if (!el) return;
+    el.setAttribute("data-state", state);
+    el.textContent = el.getAttribute("data-text-" + state) || el.textContent;
+  }
+
+  function sentBallot(form) {
+    var flash = document.getElementById("flash");
+    if (flash) flash.textContent = ""; // so only the reply to this ballot counts
+    ballotState(form, "sending");
+  }
+
+  function refreshDots(form) {
+    var status = form.querySelector("[data-dots-left]");
+    var list = form.querySelector(".dot-list");
+    if (!status || !list) return;
+    var total = ints(status, "data-total"), most = ints(list, "data-max") || total;
+    var rows = form.querySelectorAll(".dot-row"), used = 0, i;
+    for (i = 0; i < rows.length; i++) used += ints(rows[i], "data-count");
+    var left = Math.max(0, total - used);
+    status.textContent = (status.getAttribute("data-text-left") || "{left}").replace("{left}", left);
+    for (i = 0; i < rows.length; i++) {
+      var n = ints(rows[i], "data-count");
+      rows[i].querySelector("[data-dot='-1']").disabled = n <= 0;
+      rows[i].querySelector("[data-dot='1']").disabled = n >= most || left <= 0;
+      rows[i].querySelector(".dot-count").textContent = n;
+      var pips = "";
+      for (var j = 0; j < n; j++) pips += "\u25CF";
+      rows[i].querySelector(".dot-pips").textContent = pips;
+    }
+  }
+
+  function moveDot(form, row, delta) {
+    var status = form.querySelector("[data-dots-left]");
+    var list = form.querySelector(".dot-list");
+    var total = ints(status, "data-total"), most = ints(list, "data-max") || total;
+    var rows = form.querySelectorAll(".dot-row"), used = 0;
+    for (var i = 0; i < rows.length; i++) used += ints(rows[i], "data-count");
+    var n = ints(row, "data-count") + delta;
+    if (n < 0 || n > most || used + delta > total) return false;
+    row.setAttribute("data-count", n);
+    refreshDots(form);
+    return true;
+  }
+
+  function refreshRank(form) {
+    var list = form.querySelector(".rank-list");
+    var rows = list.querySelectorAll(".rank-row");
+    var k = ints(list, "data-positions") || rows.length;
+    for (var i = 0; i < rows.length; i++) {
+      var counted = i < k;
+      rows[i].classList.toggle("is-unranked", !counted);
+      rows[i].querySelector(".rank-pos").textContent = counted ? String(i + 1) : "\u2013";
+      rows[i].querySelector("[data-move='-1']").disabled = i === 0;
+      rows[i].querySelector("[data-move='1']").disabled = i === rows.length - 1;
+    }
+  }
+
+  function moveRank(form, row, delta, button) {
+    var list = row.parentNode;
+    if (delta < 0 && row.previousElementSibling) {
+      list.insertBefore(row, row.previousElementSibling);
+    } else if (delta > 0 && row.nextElementSibling) {
+      list.insertBefore(row.nextElementSibling, row);
+    } else {
+      return false;
+    }
+    refreshRank(form);
+    // Keep the thumb where it is: on the same button of the moved option, or
+    // on its other button once this one is disabled at the top or the bottom.
+    var other = row.querySelector("[data-move='" + (-delta) + "']");
+    (button.disabled ? other : button).focus();
+    return true;
+  }
+
+  function limitChoices(form) {
+    var most = ints(form, "data-max");
+    if (!most) return;
+    var boxes = form.querySelectorAll("input[name='pick']"), on = 0, i;
+    for (i = 0; i < boxes.length; i++) if (boxes[i].checked) on++;
+    for (i = 0; i < boxes.length; i++) boxes[i].disabled = !boxes[i].checked && on >= most;
+  }
+
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-dot], [data-move]") : null;
+    var form = button && button.closest("form[data-ballot]");
+    if (!form) return;
+    evt.preventDefault();
+    var moved = button.hasAttribute("data-dot")
+      ? moveDot(form, button.closest(".dot-row"), parseInt(button.getAttribute("data-dot"), 10))
+      : moveRank(form, button.closest(".rank-row"), parseInt(button.getAttribute("data-move"), 10), button);
+    if (moved) ballotState(form, "unsaved");
+  });
+
+  document.addEventListener("change", function (evt) {
+    var form = evt.target.closest ? evt.target.closest("form[data-ballot]") : null;
+    if (!form) return;
+    limitChoices(form);
+    ballotState(form, "unsaved");
+  });
+
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    // A ballot still "sending" hears back through the flash: saved (a resend the
+    // server already had) or refused (the reason is in the flash).
+    var flash = document.getElementById("flash");
+    if (!flash || !flash.textContent.trim()) return;
+    var state = flash.classList.contains("flash-ok") ? "saved"
+      : flash.classList.contains("flash-error") ? "unsaved" : null;
+    var waiting = document.querySelectorAll(".ballot-state[data-state='sending']");
+    for (var i = 0; state && i < waiting.length; i++) ballotState(waiting[i].closest("form"), state);
+  });
+
+  // A <details data-keep-open id> the facilitator opened stays open when its
+  // fragment is re-rendered (adding options one after another).
+  var keptOpen = [];
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    keptOpen = [];
+    var open = document.querySelectorAll("details[data-keep-open][open]");
+    for (var i = 0; i < open.length; i++) if (open[i].id) keptOpen.push(open[i].id);
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    for (var i = 0; i < keptOpen.length; i++) {
+      var el = document.getElementById(keptOpen[i]);
+      if (el) el.open = true;
     }
   });
 

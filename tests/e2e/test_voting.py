@@ -1,0 +1,188 @@
+"""The implementation workshop's prioritisation in a real browser.
+
+Phones dot-vote with their thumbs; the projector shows the number of ballots,
+then the server-rendered chart once the facilitator publishes; then the
+ranking with time horizons and owners, whose order the next step shows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import DemoServer, shot
+from tests.e2e.journeys import LAPTOP, PROJECTOR, join_phone, login
+
+pytestmark = pytest.mark.browser
+
+TYPED = "Færre skift af sagsbehandler"
+
+
+def create_workshop(fac: Page, demo: DemoServer) -> tuple[str, str]:
+    fac.goto(demo.base + "/facilitator")
+    form = fac.locator("form[action='/facilitator/sessions']").first
+    form.locator("select[name=script_id]").select_option("implementeringsworkshop")
+    form.locator("button").click()
+    fac.wait_for_url(re.compile(r".*/facilitator/sessions/\w+$"))
+    code = fac.locator(".topbar-code .code").inner_text()
+    projector = fac.locator("a[target=tovholder-projector]").get_attribute("href")
+    assert projector
+    return code, demo.base + projector
+
+
+def go_to(fac: Page, title: str) -> None:
+    fac.locator("#f-steps button", has_text=title).click()
+    expect(fac.locator("#f-stage .stage-title")).to_have_text(title)
+
+
+def poll_button(fac: Page, message: str) -> None:
+    fac.locator(f"#f-stage .poll-panel button[hx-vals*='\"{message}\"']").first.click()
+
+
+def dots_left(n: int) -> re.Pattern[str]:
+    """ "3 af 5 prikker tilbage" (or the English, before the catalog has it)."""
+    return re.compile(rf"^{n} (af|of) 5 (prikker tilbage|dots left)$")
+
+
+def dots(phone: Page, row: int, clicks: int) -> None:
+    button = phone.locator(".dot-row").nth(row).locator("[data-dot='1']")
+    for _ in range(clicks):
+        button.click()
+
+
+def test_phones_dot_vote_and_the_wall_shows_the_count_then_the_chart(
+    browser: Browser, demo: DemoServer
+) -> None:
+    fac = browser.new_context(viewport=LAPTOP).new_page()
+    fac.on("dialog", lambda dialog: dialog.accept())  # "Close the vote?"
+    login(fac, demo)
+    code, projector_url = create_workshop(fac, demo)
+    wall = browser.new_context(viewport=PROJECTOR).new_page()
+    wall.goto(projector_url)
+    here = DemoServer(**{**demo.__dict__, "code": code})
+    phones = [join_phone(browser, here, name) for name in ("Sara", "Mads", "")]
+    expect(fac.locator("#f-people .person")).to_have_count(3)
+    fac.click("#f-status button")
+
+    # The dot vote takes its options from the engagement's focus areas (the
+    # demo has ten). Keep three and type one in, so the draft's controls are used.
+    go_to(fac, "Hvad er vigtigst?")
+    panel = fac.locator("#f-stage .poll-panel")
+    expect(panel).to_have_attribute("data-status", "draft")
+    options = panel.locator(".poll-options li:not(.empty)")
+    found = options.count()
+    if found < 3:  # an engagement without focus areas yet: type them in
+        for i in range(found, 3):
+            panel.locator(".poll-add input[name=label]").fill(f"Indsatsområde {i + 1}")
+            panel.locator(".poll-add button").click()
+            expect(options).to_have_count(i + 1)
+    while options.count() > 3:
+        n = options.count()
+        options.last.locator("button").click()
+        expect(options).to_have_count(n - 1)
+    panel.locator(".poll-add input[name=label]").fill(TYPED)
+    panel.locator(".poll-add button").click()
+    expect(options).to_have_count(4)
+    areas = [t.replace("✕", "").strip() for t in options.all_inner_texts()]
+    assert areas[3] == TYPED
+    shot(fac, "voting-facilitator-draft")
+    poll_button(fac, "open_poll")
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("0")
+
+    # Sara: 3 on the first (the most one option takes), 2 on the third.
+    sara = phones[0]
+    expect(sara.locator("form[data-ballot=dot] .dot-row")).to_have_count(4)
+    expect(sara.locator("[data-dots-left]")).to_have_text(dots_left(5))
+    dots(sara, 0, 3)
+    expect(sara.locator(".dot-row").nth(0).locator("[data-dot='1']")).to_be_disabled()
+    dots(sara, 2, 1)
+    expect(sara.locator("[data-dots-left]")).to_have_text(dots_left(1))
+    expect(sara.locator(".ballot-state")).to_have_attribute("data-state", "unsaved")
+    shot(sara, "voting-phone-dots")
+    box = sara.locator(".dot-row").nth(1).locator("[data-dot='1']").bounding_box()
+    assert box and box["width"] >= 44 and box["height"] >= 44  # one thumb
+    sara.locator(".ballot-send").click()
+    expect(sara.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("1")
+    dots(sara, 2, 1)  # a change of mind while open: the same ballot, replaced
+    sara.locator(".ballot-send").click()
+    expect(sara.locator("[data-dots-left]")).to_have_text(dots_left(0))
+    expect(sara.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+    shot(sara, "voting-phone-saved")
+
+    for phone, plan in ((phones[1], [(1, 3), (0, 2)]), (phones[2], [(3, 2), (1, 3)])):
+        for row, clicks in plan:
+            dots(phone, row, clicks)
+        phone.locator(".ballot-send").click()
+        expect(phone.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("3")
+    expect(wall.locator("svg")).to_have_count(0)  # no result while open
+    shot(wall, "voting-projector-count")
+    expect(fac.locator("#f-poll-live .poll-count-n")).to_have_text("3")
+
+    poll_button(fac, "close_poll")
+    for phone in phones:
+        expect(phone.locator(".m-poll")).to_have_attribute("data-status", "closed")
+    expect(wall.locator("svg")).to_have_count(0)  # closed, not yet shown
+    shot(fac, "voting-facilitator-closed")
+    poll_button(fac, "publish_poll")
+    chart = wall.locator(".p-chart svg")
+    expect(chart).to_be_visible()
+    # Counted: A 3+2=5, B 3+3=6, C 2, D 2 -> B, A, then C and D tied.
+    expect(wall.locator(".p-chart desc")).to_contain_text(f"1. {areas[1]}: 6")
+    tied = re.compile(rf"3\. {re.escape(areas[2])}: 2 \(.+\); 3\. {re.escape(TYPED)}: 2 \(")
+    expect(wall.locator(".p-chart desc")).to_contain_text(tied)  # a tie, marked in text
+    shot(wall, "voting-projector-chart")
+    expect(phones[1].locator(".m-chart svg")).to_be_visible()
+    shot(phones[1], "voting-phone-result")
+    expect(fac.locator("#f-stage .tie-box")).to_have_count(1)  # C and D share third place
+
+    # The ranking: every focus area, plus what the dot vote had that the focus
+    # areas do not (the typed one), added from the earlier vote a click each.
+    go_to(fac, "Prioritering og tidsperspektiv")
+    panel = fac.locator("#f-stage .poll-panel")
+    options = panel.locator(".poll-options li:not(.empty)")
+    panel.locator(".poll-candidates summary").click()
+    for area in areas:
+        have = [t.replace("✕", "").strip() for t in options.all_inner_texts()]
+        if area not in have:
+            panel.locator(".poll-candidates button", has_text=area).click()
+            expect(options).to_have_count(len(have) + 1)
+    if panel.locator(".poll-candidates").count():  # still open after the re-renders
+        expect(panel.locator(".poll-candidates")).to_have_attribute("open", "")
+    ranked = [t.replace("✕", "").strip() for t in options.all_inner_texts()]
+    poll_button(fac, "open_poll")
+    for phone in phones:
+        expect(phone.locator("form[data-ballot=rank] .rank-row")).to_have_count(len(ranked))
+        rows = phone.locator(".rank-row")
+        rows.nth(1).locator("[data-move='-1']").click()  # the second area first
+        expect(rows.nth(0)).to_contain_text(ranked[1])
+        expect(rows.nth(0).locator(".rank-pos")).to_have_text("1")
+        phone.locator(".ballot-send").click()
+        expect(phone.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+    shot(phones[0], "voting-phone-rank")
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("3")
+    poll_button(fac, "close_poll")
+    horizons = fac.locator("#f-stage .horizon-form")
+    expect(horizons).to_have_count(len(ranked))
+    expect(horizons.nth(0)).to_contain_text(ranked[1])
+    horizons.nth(0).locator("select").select_option("short")
+    horizons.nth(0).locator("input[name=owner]").fill("Afdelingsleder Mette")
+    horizons.nth(0).locator("button").click()
+    expect(fac.locator("#f-stage .horizon-form").nth(0).locator(".saved-mark")).to_be_visible()
+    expect(fac.locator("#f-stage .horizon-form").nth(0).locator("input[name=owner]")).to_have_value(
+        "Afdelingsleder Mette"
+    )
+    shot(fac, "voting-facilitator-horizons")
+    poll_button(fac, "publish_poll")
+    expect(wall.locator(".result-table-big")).to_be_visible()  # how each area was ranked
+    shot(wall, "voting-projector-rank")
+
+    # The next step builds on the counted order, with horizon and owner.
+    go_to(fac, "Frokost")
+    prio = fac.locator("#f-stage .prioritisation")
+    expect(prio.locator("li").first).to_contain_text(ranked[1])
+    expect(prio.locator("li").first).to_contain_text("Afdelingsleder Mette")
+    shot(fac, "voting-facilitator-next-step")
