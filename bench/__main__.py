@@ -41,6 +41,8 @@ from typing import Any
 from bench.stats import ms, ratio, summary
 from bench.tovholder import (
     CARD_STEP,
+    DOT_POLL,
+    RANK_POLL,
     Screen,
     Server,
     Setup,
@@ -157,22 +159,29 @@ async def step_changes(
     setup: Setup, fac: Screen, fleets: Sequence[Fleet], repeats: int, probe: Screen | None
 ) -> tuple[dict[str, Any], list[int]]:
     pooled: list[float] = []
+    private: list[float] = []
     missing = 0
     sizes: list[int] = []
     for k in range(repeats):
         target = setup.step_ids[(k + 1) % len(setup.step_ids)]
         needle = setup.title(target)
-        await all_fleets(fleets, "arm", needle=needle)
+        await all_fleets(fleets, "arm", needle=needle, needle2='id="m-me"')
         mark = len(probe.messages) if probe else 0
         t0 = await fac.send(type="go_to_step", step_id=target)
         replies = await all_fleets(fleets, "collect", timeout=15)
         got, lost = latencies(replies, t0)
         pooled += got
+        private += [h - t0 for reply in replies for h in reply["hits2"]]
         missing += lost
         if probe is not None:
             sizes += [len(m.encode()) for _, m in probe.messages[mark:] if needle in m]
         await asyncio.sleep(0.3)
-    return {**summary(pooled), "missing": missing, "changes": repeats}, sizes
+    return {
+        **summary(pooled),
+        "missing": missing,
+        "changes": repeats,
+        "private_part": summary(private),
+    }, sizes
 
 
 async def burst(fleets: Sequence[Fleet], wall: Screen, spread: float, run: str) -> dict[str, Any]:
@@ -196,6 +205,70 @@ async def burst(fleets: Sequence[Fleet], wall: Screen, spread: float, run: str) 
         "projector": {**summary(shown), "not_shown": len(items) - len(shown)},
         "span_s": round(span, 3),
         "durable_items_per_s": round(len(items) / span, 1) if span > 0 else None,
+    }
+
+
+WALL_COUNT = re.compile(r'id="p-poll-count"[^>]*>\s*<span class="p-count-n">(\d+)</span>')
+
+
+def ballots_available() -> bool:
+    from server.web.messages import MESSAGES
+
+    return "cast_ballot" in MESSAGES
+
+
+async def ballot_burst(
+    fac: Screen,
+    fleets: Sequence[Fleet],
+    wall: Screen,
+    spread: float,
+    run: str,
+    poll_id: str,
+    payload: Any,
+) -> dict[str, Any]:
+    """Every phone casts one ballot; the projector shows the count of ballots."""
+    await fac.send(type="go_to_step", step_id=poll_id)
+    await asyncio.sleep(1.0)
+    await fac.send(type="open_poll", poll_id=poll_id)
+    await asyncio.sleep(1.5)
+    start_at = time.time() + 1.0
+    replies = await all_fleets(
+        fleets,
+        "burst",
+        spread=spread,
+        start_at=start_at,
+        run=run,
+        timeout=90,
+        poll_id=poll_id,
+        payload=payload,
+    )
+    items = [item for reply in replies for item in reply["items"]]
+    missing = sum(reply["missing"] for reply in replies)
+    await asyncio.sleep(1.0)
+    counts = [
+        (at, int(n))
+        for at, message in wall.messages
+        if at >= start_at - 1
+        for n in WALL_COUNT.findall(message)
+    ]
+    # The k-th ballot acknowledged is on the wall once the wall counts k.
+    shown = []
+    for k, (_, _, sent, _) in enumerate(sorted(items, key=lambda item: item[3]), start=1):
+        at = next((at for at, n in counts if n >= k), None)
+        if at is not None:
+            shown.append(at - sent)
+    acks = [acked - sent for _, _, sent, acked in items]
+    first_sent = min((sent for *_, sent, _ in items), default=0.0)
+    last_ack = max((acked for *_, acked in items), default=0.0)
+    span = last_ack - first_sent
+    return {
+        "ballots": len(items),
+        "missing": missing,
+        "ack": summary(acks),
+        "projector_count": {**summary(shown), "not_shown": len(items) - len(shown)},
+        "final_count_on_wall": counts[-1][1] if counts else None,
+        "span_s": round(span, 3),
+        "durable_ballots_per_s": round(len(items) / span, 1) if span > 0 else None,
     }
 
 
@@ -228,6 +301,7 @@ async def check_log(setup: Setup, runs: Sequence[str], phones: int) -> dict[str,
 async def single(
     work: Path, phones: int, repeats: int, full: bool, fleets_n: int = 1
 ) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
     """One Tovholder process: connect, memory, step changes; bursts and a restart if `full`."""
     setup = await asyncio.to_thread(prepare, work)
     server = Server(setup, log=work / "server.log")
@@ -293,6 +367,20 @@ async def single(
         out["burst_within_0_5s"] = await burst(fleets, wall, 0.5, "b2")
         say("burst within 0.5 s:", json.dumps(out["burst_within_0_5s"]))
         await asyncio.sleep(2.0)
+        if ballots_available():
+            dots = {"fa1": 3, "fa2": 2}
+            out["ballots_spread_2s"] = await ballot_burst(
+                fac, fleets, wall, 2.0, "v1", DOT_POLL, dots
+            )
+            say("ballots over 2 s:", json.dumps(out["ballots_spread_2s"]))
+            await asyncio.sleep(2.0)
+            order = ["fa2", "fa1", "fa3"]
+            out["ballots_within_0_5s"] = await ballot_burst(
+                fac, fleets, wall, 0.5, "v2", RANK_POLL, order
+            )
+            say("ballots within 0.5 s:", json.dumps(out["ballots_within_0_5s"]))
+            await fac.send(type="go_to_step", step_id=CARD_STEP)
+            await asyncio.sleep(2.0)
         out["restart"], server = await restart(setup, server, fleets, screens, rolling=False)
         say("restart:", json.dumps(out["restart"]))
         await asyncio.sleep(2.0)
@@ -457,6 +545,7 @@ def redis_server(work: Path):  # type: ignore[no-untyped-def]
 async def scaleout(
     work: Path, workers: int, phones: int, repeats: int, fleets_n: int
 ) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
     with redis_server(work) as url:
         setup = await asyncio.to_thread(
             prepare, work, None, TOVHOLDER_REALTIME="redis", TOVHOLDER_REDIS_URL=url
@@ -549,21 +638,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     say("fsync:", json.dumps(figures["fsync"]))
     if "single" in args.only:
         say(f"single process, {args.phones} phones")
-        figures["single"] = await single(base / "single", args.phones, args.repeats, full=True)
+        figures["single"] = await guarded(
+            single(base / "single", args.phones, args.repeats, full=True)
+        )
     if "bare" in args.only:
         size = (figures.get("single") or {}).get("step_message_bytes") or 1500
         say(f"bare Starlette + uvicorn, {args.phones} clients, {size}-byte messages")
-        figures["bare"] = await bare(args.phones, args.repeats, size)
+        figures["bare"] = await guarded(bare(args.phones, args.repeats, size))
         say("bare:", json.dumps(figures["bare"]))
     if "stretch" in args.only and args.stretch:
         say(f"stretch: {args.stretch} phones")
-        figures["stretch"] = await single(
-            base / "stretch", args.stretch, max(3, args.repeats // 2), full=False, fleets_n=2
+        figures["stretch"] = await guarded(
+            single(
+                base / "stretch", args.stretch, max(3, args.repeats // 2), full=False, fleets_n=2
+            )
         )
     if "scaleout" in args.only and args.scale_phones:
         say(f"scale-out: {args.workers} workers + Redis, {args.scale_phones} phones")
-        figures["scaleout"] = await scaleout(
-            base / "scaleout", args.workers, args.scale_phones, args.repeats, 2
+        figures["scaleout"] = await guarded(
+            scaleout(base / "scaleout", args.workers, args.scale_phones, args.repeats, 2)
         )
     figures["vs_bare"] = compare(figures)
     if not args.dir:
@@ -571,9 +664,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+async def guarded(scenario: Any) -> dict[str, Any]:
+    """A scenario's figures, or what went wrong (the other scenarios still run)."""
+    try:
+        result: dict[str, Any] = await scenario
+        return result
+    except Exception as exc:
+        say(f"scenario failed: {type(exc).__name__}: {exc}")
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def compare(f: dict[str, Any]) -> dict[str, Any]:
     s, b = f.get("single") or {}, f.get("bare") or {}
-    if not s or not b:
+    if "step_change" not in s or "broadcast" not in b:
         return {}
     return {
         "step_change_p50": ratio(s["step_change"]["p50_ms"], b["broadcast"]["p50_ms"]),

@@ -14,6 +14,7 @@ Times are wall-clock seconds (time.time()), comparable with the driver's.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import resource
@@ -79,24 +80,46 @@ class Fleet:
             "refused": sum(p.refused for p in self.phones),
         }
 
-    def arm(self, needle: str) -> dict[str, Any]:
+    def arm(self, needle: str, needle2: str | None = None) -> dict[str, Any]:
         for p in self.phones:
-            p.arm(needle)
+            p.arm(needle, needle2)
         return {"armed": len(self.phones)}
 
     async def collect(self, timeout: float = 10.0) -> dict[str, Any]:
         deadline = time.time() + timeout
-        while time.time() < deadline and any(p.hit is None for p in self.phones):
+        while time.time() < deadline and any(
+            p.hit is None or (p.needle2 is not None and p.hit2 is None) for p in self.phones
+        ):
             await asyncio.sleep(0.005)
         hits = [p.hit for p in self.phones if p.hit is not None]
-        return {"hits": hits, "missing": len(self.phones) - len(hits)}
+        hits2 = [p.hit2 for p in self.phones if p.hit2 is not None]
+        return {"hits": hits, "missing": len(self.phones) - len(hits), "hits2": hits2}
 
     async def burst(
-        self, spread: float, start_at: float, run: str, timeout: float = 60.0
+        self,
+        spread: float,
+        start_at: float,
+        run: str,
+        timeout: float = 60.0,
+        poll_id: str | None = None,
+        payload: Any = None,
     ) -> dict[str, Any]:
+        """Each phone sends one item at a random moment in [start_at, start_at + spread]:
+        a card, or with `poll_id` a ballot with `payload`."""
+
         async def one(p: Phone) -> list[Any]:
             await asyncio.sleep(max(0.0, start_at + random.uniform(0, spread) - time.time()))
-            item_id, message, text = card(p.index, run)
+            message: dict[str, Any]
+            if poll_id is None:
+                item_id, message, text = card(p.index, run)
+            else:
+                item_id, text = f"{run}-{p.index}", ""
+                message = {
+                    "type": "cast_ballot",
+                    "poll_id": poll_id,
+                    "ballot_id": item_id,
+                    "payload": payload,
+                }
             await p.submit(item_id, message)
             sent, acked = p.acked[item_id]
             return [p.index, text, sent, acked]
@@ -141,6 +164,9 @@ class Fleet:
 
 
 async def main() -> None:
+    # The fleet is a measuring instrument: no collector pauses in its timings
+    # (it lives for one run; what cycles it leaves are freed when it exits).
+    gc.disable()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     loop = asyncio.get_running_loop()

@@ -118,6 +118,8 @@ class Phone:
     # observations ------------------------------------------------------------------
     needle: str | None = None
     hit: float | None = None
+    needle2: str | None = None  # a second thing to wait for (the private part)
+    hit2: float | None = None
     watch: tuple[str, ...] = ()
     watch_since: float = 0.0
     current_at: float | None = None
@@ -191,6 +193,8 @@ class Phone:
             self.on_message(message, now)
         if self.needle is not None and self.hit is None and self.needle in message:
             self.hit = now
+        if self.needle2 is not None and self.hit2 is None and self.needle2 in message:
+            self.hit2 = now
         if (
             self.watch
             and self.current_at is None
@@ -232,8 +236,9 @@ class Phone:
             await self._send(raw)
         return await future
 
-    def arm(self, needle: str) -> None:
+    def arm(self, needle: str, needle2: str | None = None) -> None:
         self.needle, self.hit = needle, None
+        self.needle2, self.hit2 = needle2, None
 
     def arm_watch(self, needles: tuple[str, ...], since: float) -> None:
         self.watch, self.watch_since, self.current_at = needles, since, None

@@ -20,6 +20,13 @@ from websockets.asyncio.client import ClientConnection, connect
 
 SCRIPT = "implementeringsworkshop"  # joined with the code alone (no lobby); has a card step
 CARD_STEP = "skaerpelse"
+DOT_POLL = "prikker"  # five dots over the focus areas, at most three on one
+RANK_POLL = "prioritering"  # the focus areas in order
+FOCUS_AREAS = (
+    {"id": "fa1", "title": "Barnets perspektiv"},
+    {"id": "fa2", "title": "Tidlig indsats"},
+    {"id": "fa3", "title": "Samarbejde med skolen"},
+)
 USER, PASSWORD = "bench", "bench-password-not-secret"
 STANDBY = (
     "import sys, server.app, server.cli, server.store.migrate; "
@@ -92,6 +99,7 @@ def prepare(data_dir: Path, port: int | None = None, script: str = SCRIPT, **ext
 
 
 async def _seed(settings, data_dir, port, env, script):  # type: ignore[no-untyped-def]
+    from server.engine.events import SessionCreated
     from server.web.services import Services
 
     svc = Services.open(settings)
@@ -100,7 +108,18 @@ async def _seed(settings, data_dir, port, env, script):  # type: ignore[no-untyp
             USER, PASSWORD, "Bench Facilitator", is_admin=True
         )
         eng = await svc.repo.add_engagement("Bench", "Bench Kommune", {user.id or 0: "facilitator"})
-        row = await svc.create_session(eng.id, script, user)
+        found_script = svc.catalog.get(script)
+        assert found_script is not None, script
+        row = await svc.repo.add_session(
+            eng.id, script, found_script.title, found_script.language, user.id
+        )
+        created = SessionCreated(
+            at=time.time(),
+            session_id=row.id,
+            script=found_script.model_dump(mode="json"),
+            focus_areas=FOCUS_AREAS,  # the options of the script's polls
+        )
+        await svc.live.create(row.id, created)
         found = await svc.repo.login(USER, PASSWORD, 24.0)
         assert not isinstance(found, str), found
         token = found[0]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
 QUEUE_SIZE = 10_000
-MAX_ATTEMPTS = 8  # decide-and-append rounds a batch gets when other workers keep winning
+CONFLICT_PATIENCE = 10.0  # seconds a batch keeps trying while other workers keep winning
 RESYNC_INTERVAL = 10.0  # seconds between checks of each live session against the log
 
 Clock = Callable[[], float]
@@ -213,7 +214,12 @@ class LiveSession:
         return state, results, events
 
     async def _commit(self, batch: Sequence[Pending]) -> None:
-        for _ in range(MAX_ATTEMPTS):
+        attempt = 0
+        give_up = time.monotonic() + CONFLICT_PATIENCE
+        while True:
+            attempt += 1
+            if attempt > 1 and time.monotonic() > give_up:
+                break
             state, results, events = self._decide(batch)
             # A refusal (or a no-op) may come from a state another process has
             # moved on from (another worker, or the old process during a rolling
@@ -226,9 +232,11 @@ class LiveSession:
                 try:
                     await self.log.append(self.session_id, self.seq + 1, events)
                 except IntegrityError:
-                    # Another worker wrote seq+1 first: take its events, decide again.
+                    # Another worker wrote seq+1 first: take its events, decide again
+                    # (after a short random pause, so busy workers stop colliding).
                     self.conflicts += 1
                     if await self._catch_up():
+                        await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
                         continue
                     log.exception("session %s: append refused", self.session_id)
                     self._fail(batch)
@@ -250,6 +258,11 @@ class LiveSession:
                         except Exception:
                             log.exception("session %s: answering failed", self.session_id)
             if events:
+                if self.announce is not _no_announce:
+                    # Other workers first: they catch up and render on their own
+                    # cores while this one renders for its screens.
+                    self.announce(self.session_id, self.seq)
+                    await asyncio.sleep(0)
                 try:
                     await self.publish(
                         self,
@@ -260,9 +273,8 @@ class LiveSession:
                     )
                 except Exception:
                     log.exception("session %s: publishing failed", self.session_id)
-                self.announce(self.session_id, self.seq)
             return
-        log.error("session %s: gave up after %d conflicting appends", self.session_id, MAX_ATTEMPTS)
+        log.error("session %s: gave up after %d conflicting appends", self.session_id, attempt)
         self._fail(batch)
 
     @staticmethod

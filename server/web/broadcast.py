@@ -111,6 +111,23 @@ def _dataclass_instance(value: Any) -> bool:
     return dataclasses.is_dataclass(value) and not isinstance(value, type)
 
 
+# Big fragments that depend on little: while these parts of the state (the same
+# objects: the engine replaces what it changes) and the room are the same,
+# the fragment is the same and is not rendered again. f-people lists every
+# participant (1,000 rows take ~15 ms) and does not change in a card or vote
+# burst. Keep this in step with the template (tests/web/test_broadcast.py).
+INPUTS: dict[str, Callable[[SessionState, Room], tuple[Any, ...]]] = {
+    "f-people": lambda s, r: (s.participants, s.case_owner, s.extra, s.script, r),
+}
+
+
+def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """The same objects (the room: equal)."""
+    return len(old) == len(new) and all(
+        a is b or (isinstance(a, Room) and a == b) for a, b in zip(old, new, strict=True)
+    )
+
+
 class _Indexed:
     """The state as `views.private_view` reads it, with `cards_for` worked out
     once per step rather than once per phone (it sorts every card of the step)."""
@@ -218,6 +235,7 @@ class Broadcaster:
     _shown_state: dict[str, dict[str, SessionState]] = field(default_factory=dict)
     _privates: dict[str, Privates] = field(default_factory=dict)
     _known: dict[str, dict[Any, str]] = field(default_factory=dict)  # private renderings
+    _memo: dict[tuple[str, str], tuple[Any, str]] = field(default_factory=dict)  # see INPUTS
 
     def room(self, session_id: str) -> Room | None:
         base = self.room_of(session_id)
@@ -243,6 +261,8 @@ class Broadcaster:
         self._privates.pop(session_id, None)
         self._known.pop(session_id, None)
         self._fresh.pop(session_id, None)
+        for key in [k for k in self._memo if k[0] == session_id]:
+            del self._memo[key]
 
     # -- after a commit ----------------------------------------------------------------
 
@@ -298,6 +318,11 @@ class Broadcaster:
             return
         whole = "".join(fragments.values())
         privates = self.privates(session_id, state, room)
+        if who is None and shared and not fresh:
+            # Everyone's private part is to be worked out (a step change): the
+            # new stage goes to every phone first, the private parts follow.
+            self.hub.broadcast(session_id, {"participant": shared})
+            shared = ""
         plain = Outgoing(shared) if shared else None
         combined: dict[tuple[bool, str], Outgoing] = {}  # (fresh, private html) -> message
         if who is not None and not shared and not fresh:
@@ -412,9 +437,17 @@ class Broadcaster:
                 cost = 0.0
                 ctx = render.context(state, room, self.clock())
                 for fragment_id, template in render.FRAGMENTS[audience]:
+                    inputs = INPUTS.get(fragment_id)
+                    key = None if inputs is None else inputs(state, room)
+                    memo = self._memo.get((session_id, fragment_id))
+                    if key is not None and memo is not None and _same(memo[0], key):
+                        fragments[fragment_id] = memo[1]
+                        continue
                     started = time.thread_time()
                     fragments[fragment_id] = tpl_render(room.lang, template, **ctx)
                     cost += time.thread_time() - started
+                    if key is not None:
+                        self._memo[(session_id, fragment_id)] = (key, fragments[fragment_id])
                     await asyncio.sleep(0)  # a commit or an ack may go first
                     if self._generation.get(session_id, 0) != generation:
                         return  # flushed meanwhile: that render is newer than this one

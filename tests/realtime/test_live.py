@@ -159,3 +159,22 @@ async def test_an_unwritable_log_acknowledges_nothing(db_url: str) -> None:
         with pytest.raises(Unavailable):
             await la.submit(card(0, 0))
         assert (la.seq, la.state) == (seq, state)  # nothing applied that is not stored
+
+
+async def test_two_processes_without_a_broker_stay_right(db_url: str) -> None:
+    # A rolling restart: for a moment the old and the new process both hold the
+    # session, with the memory backend (no broker at all).
+    async with workers(db_url, [MemoryBackend(), MemoryBackend()]) as (old, new):
+        new.live.resync_interval = 0.1
+        sid = await new_session(old.log)
+        lo, ln = await old.session(sid), await new.session(sid)
+        await open_card_step(lo, phones=2)
+        # a refusal is never decided on the new process's stale state...
+        out = await ln.submit(card(0, 0))
+        assert isinstance(out, list) and out, out
+        assert "c0-0" in ln.state.cards
+        # ...and what the old one writes reaches the new one within the check interval
+        await lo.submit(card(1, 0))
+        await until(lambda: "c1-0" in ln.state.cards, timeout=3)
+        await lo.sync()
+        assert ln.state == lo.state
