@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.engine import Actor, ActorRole, Command, CommandRejected
+from server.engine.reason import parts
 from server.live import Answer, Busy, LiveSession, Result, Unavailable
 from server.realtime.hub import Client, DirectClient, QueuedClient
 from server.realtime.sockets import sansio_protocol
@@ -90,7 +91,9 @@ async def who(
 
 
 def flash(lang: str, message: str, kind: str = "error") -> str:
-    return render(lang, "_partials/flash.html", message=message, kind=kind)
+    """A message for one screen, translated; a Reason's fields are filled in after."""
+    msgid, params = parts(message)
+    return render(lang, "_partials/flash.html", message=msgid, params=params, kind=kind)
 
 
 async def endpoint(ws: WebSocket) -> None:

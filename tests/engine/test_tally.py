@@ -356,7 +356,11 @@ HUGE = 10**5000  # str() of this raises ValueError in CPython >= 3.11
         (CHOICE2, ["a", "b"], None),
         (CHOICE2, [], "Choose at least one option."),
         (CHOICE2, ["a", "b", "c"], "Too many options chosen: at most 2, this ballot chooses 3."),
-        (PollRules(PollType.CHOICE), ["a", "b"], "Too many options chosen: at most 1, this ballot chooses 2."),
+        (
+            PollRules(PollType.CHOICE),
+            ["a", "b"],
+            "Too many options chosen: at most 1, this ballot chooses 2.",
+        ),
         (CHOICE2, ["a", "a"], "Option 'a' is chosen more than once."),
         (CHOICE2, ["x"], "Unknown option: 'x'."),
         (CHOICE2, "a", "This ballot should be a list of options."),
