@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.engine.events import from_record, to_record
+from server.engine.events import SessionEnded, SessionStarted, from_record, to_record
 from server.engine.registry import Event
 from server.store.tables import Event as EventRow
+from server.store.tables import Session as SessionRow
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
+SESSIONS = SessionRow.__table__  # type: ignore[attr-defined]
 
 
 def encode(ev: Event) -> tuple[str, bytes]:
@@ -27,6 +30,21 @@ def encode(ev: Event) -> tuple[str, bytes]:
 
 def decode(name: str, data: bytes) -> Event:
     return from_record(name, json.loads(data))
+
+
+def listed_status(events: Sequence[Event]) -> dict[str, object] | None:
+    """What the session's row shows in listings after `events`, if they change it.
+
+    The log is the truth; the row's status is a copy for the overview and the
+    timeline, written in the same transaction so the two never disagree.
+    """
+    status: dict[str, object] | None = None
+    for ev in events:
+        if isinstance(ev, SessionStarted):
+            status = {"status": "running", "ended_at": None}
+        elif isinstance(ev, SessionEnded):
+            status = {"status": "ended", "ended_at": datetime.fromtimestamp(ev.at, UTC)}
+    return status
 
 
 class EventLog:
@@ -51,6 +69,11 @@ class EventLog:
             )
         async with self.engine.begin() as conn:
             await conn.execute(insert(EVENTS), rows)
+            status = listed_status(events)
+            if status is not None:
+                await conn.execute(
+                    update(SESSIONS).where(SESSIONS.c.id == session_id).values(**status)
+                )
         return first_seq + len(events) - 1
 
     async def load(self, session_id: str, after: int = 0) -> list[Event]:

@@ -236,16 +236,6 @@ class Repo:
             )
             return list((await db.exec(query)).all())
 
-    async def set_session_status(self, session_id: str, status: str) -> None:
-        async with self.sessions() as db:
-            row = await db.get(Session, session_id)
-            if row is not None and row.status != status:
-                row.status = status
-                if status == "ended":
-                    row.ended_at = utcnow()
-                db.add(row)
-                await db.commit()
-
     # -- audit -------------------------------------------------------------------------
 
     async def audit(

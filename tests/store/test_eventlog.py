@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from server.engine.events import SessionStarted, TimerPaused
+from server.engine.events import SessionEnded, SessionStarted, TimerPaused
 from server.store.db import make_engine
 from server.store.eventlog import EventLog
 from server.store.repo import Repo
@@ -99,3 +99,24 @@ async def test_text_is_stored_as_given(log: EventLog) -> None:
     await log.append(sid, 1, [card])
     (loaded,) = await log.load(sid)
     assert loaded == card
+
+
+async def test_the_session_row_follows_start_and_end_in_the_same_transaction(
+    log: EventLog,
+) -> None:
+    sid = await new_session(log)
+    repo = Repo(log.engine)
+    row = await repo.session(sid)
+    assert row is not None and row.status == "planned"
+    await log.append(sid, 1, [SessionStarted(at=1.0), paused(2)])
+    row = await repo.session(sid)
+    assert row is not None and row.status == "running" and row.ended_at is None
+    await log.append(sid, 3, [paused(3), SessionEnded(at=1_800_000_000.0)])
+    row = await repo.session(sid)
+    assert row is not None and row.status == "ended"
+    assert row.ended_at is not None and row.ended_at.year == 2027
+    # A refused append (the seq is taken) changes nothing, the row included.
+    with pytest.raises(IntegrityError):
+        await log.append(sid, 4, [SessionStarted(at=2.0)])
+    row = await repo.session(sid)
+    assert row is not None and row.status == "ended"
