@@ -23,6 +23,8 @@ from server.engine.poll import (
     runoffs_of,
 )
 from server.engine.state import Card, Participant, SessionState, SessionStatus, TimerStatus
+from server.engine.steps import private_time
+from server.engine.steps import round as round_step
 from server.engine.steps.poll import LABEL_MAX
 from server.engine.tally import PollResult, PollRules, PollType
 from server.minutes.charts import PROJECTOR, ChartStyle, bar_chart_svg
@@ -277,13 +279,19 @@ class PrivateView:
     my_turn: bool
     cards: tuple[tuple[str, str], ...]
     polls: tuple[MyPoll, ...] = ()  # the step's polls with this phone's own ballot only
+    away: str | None = None  # private time for another group: what this phone shows instead
+
+    @property
+    def writes(self) -> bool:
+        """May this phone add cards in the current step (if the step takes cards)?"""
+        return not self.listening and self.away is None
 
 
 def private_view(state: SessionState, participant_id: str, voter_key: bytes = b"") -> PrivateView:
     p: Participant | None = state.participants.get(participant_id)
     step = state.step
     role = state.participant_role(participant_id)
-    listening = isinstance(step, RoundStep) and role is not None and role in step.listeners
+    listening = round_step.is_listening(state, participant_id)
     my_turn = False
     if isinstance(step, RoundStep):
         rnd = state.rounds.get(step.id)
@@ -301,6 +309,7 @@ def private_view(state: SessionState, participant_id: str, voter_key: bytes = b"
         my_turn=my_turn,
         cards=cards,
         polls=my_polls(state, participant_id, voter_key),
+        away=private_time.others_message(state, participant_id),
     )
 
 

@@ -126,6 +126,18 @@ def test_private_time_excludes_everyone_outside_the_group() -> None:
     assert not is_excluded(run.state, "raadgiver")
 
 
+def test_a_listener_adds_no_cards_in_the_round_the_others_do() -> None:
+    steps = [dict(st, cards=True) if st["id"] == "runde" else st for st in SCRIPT["steps"]]
+    run = Run({**SCRIPT, "steps": steps}).start("ejer", "kollega", step="runde")
+    run.ok(SetCaseOwner(actor=FAC, participant_id="ejer"))
+    refused = run.no(AddCard(actor=p("ejer"), card_id="e1", text="Men vi har jo prøvet"))
+    assert refused.code == "listening" and "only listen" in refused.reason
+    run.ok(AddCard(actor=p("kollega"), card_id="k1", text="Netværksmøde med skolen"))
+    run.ok(AddCard(actor=FAC, card_id="f1", text="Tavlens noter"))  # the facilitator writes
+    run.ok(GoToStep(actor=FAC, step_id="droeft"))  # not a round: the case owner writes again
+    run.ok(AddCard(actor=p("ejer"), card_id="e2", text="Tak for forslagene"))
+
+
 # -- decisions -------------------------------------------------------------------------------
 
 

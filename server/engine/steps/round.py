@@ -15,12 +15,13 @@ from server.engine.registry import (
     Event,
     Outcome,
     applies,
+    card_rule,
     command,
     event,
     handles,
     on_enter,
 )
-from server.engine.state import RoundState, SessionState, SessionStatus
+from server.engine.state import Actor, RoundState, SessionState, SessionStatus
 from server.scripts.schema import RoundStep, Step
 
 KIND = "round"
@@ -176,3 +177,23 @@ def _reordered(state: SessionState, ev: RoundReordered) -> SessionState:
     rest = tuple(pid for pid in ev.order if pid not in done)
     new = replace(rnd, order=done + rest)
     return replace(state, rounds={**state.rounds, ev.step_id: new})
+
+
+def is_listening(state: SessionState, participant_id: str) -> bool:
+    """True while the current step is a round this person's role only listens to."""
+    step = state.step
+    if not isinstance(step, RoundStep):
+        return False
+    role = state.participant_role(participant_id)
+    return role is not None and role in step.listeners
+
+
+@card_rule(KIND)
+def _listeners_write_nothing(
+    state: SessionState, step: Step, actor: Actor
+) -> CommandRejected | None:
+    # Kvifa's proposals round: the case owner listens and does not answer, so
+    # the proposals on the wall are the others'.
+    if actor.is_facilitator or not is_listening(state, actor.id):
+        return None
+    return CommandRejected("In this round you only listen.", "listening")
