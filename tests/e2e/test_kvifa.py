@@ -1,8 +1,13 @@
-"""Kvifa sparring in a real browser: turns, the listening case owner, one timer, the decision."""
+"""Kvifa sparring in a real browser: five phones, turns, the listening case
+owner, one timer, the decision and action, and the journal note downloaded.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -11,6 +16,12 @@ from tests.e2e.conftest import DemoServer, shot
 from tests.e2e.journeys import LAPTOP, PROJECTOR, join_phone, login
 
 pytestmark = pytest.mark.browser
+
+NAMES = ["Sara", "Mads", "Ida", "Jonas", "Åse Kjærgaard"]
+MONTHS = [
+    *("januar", "februar", "marts", "april", "maj", "juni"),
+    *("juli", "august", "september", "oktober", "november", "december"),
+]
 
 
 def create_kvifa(fac: Page, demo: DemoServer) -> tuple[str, str]:
@@ -35,43 +46,88 @@ def seconds(text: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
-def test_kvifa_round_listener_timer_and_decision(browser: Browser, demo: DemoServer) -> None:
-    fac = browser.new_context(viewport=LAPTOP).new_page()
+def test_kvifa_round_listener_timer_decision_and_journal_note(
+    browser: Browser, demo: DemoServer
+) -> None:
+    fac = browser.new_context(viewport=LAPTOP, accept_downloads=True).new_page()
+    fac.on("dialog", lambda dialog: dialog.accept())  # "End the session for everyone?"
     login(fac, demo)
     code, projector_url = create_kvifa(fac, demo)
     wall = browser.new_context(viewport=PROJECTOR).new_page()
     wall.goto(projector_url)
-    names = ["Sara", "Mads", "Ida"]
-    phones = [
-        join_phone(browser, DemoServer(**{**demo.__dict__, "code": code}), n, fac) for n in names
-    ]
-    expect(fac.locator("#f-people .person")).to_have_count(3)
+    here = DemoServer(**{**demo.__dict__, "code": code})
+    phones = [join_phone(browser, here, n, fac) for n in NAMES]
+    expect(fac.locator("#f-people .person")).to_have_count(len(NAMES))
 
     # Sara brings the case: she is the case owner.
     fac.locator("#f-people .person", has_text="Sara").locator("button").click()
     expect(fac.locator("#f-people .person", has_text="Sara")).to_contain_text("Sagsejer")
     fac.click("#f-status button")
+    expect(wall.locator("#p-stage .p-title")).to_have_text("Præsentation af sagen")
+
+    # The question round: everyone, in the order they joined, on the wall and the laptop.
+    go_to(fac, "Spørgerunde")
+    expect(wall.locator(".p-round li")).to_have_text(NAMES)
+    expect(fac.locator("#f-stage .round li")).to_have_count(len(NAMES))
+    expect(wall.locator(".p-round .turn-current")).to_have_text("Sara")
+    expect(phones[0].locator("#m-me .notice-turn")).to_be_visible()
 
     go_to(fac, "Løsningsforslag")
     # The case owner only listens; the others take turns, and the wall shows the order.
+    expect(wall.locator(".p-round li")).to_have_text(NAMES[1:])
     expect(phones[0].locator("#m-me .notice-listen")).to_contain_text("Lyt")
+    expect(phones[0].locator("#m-me .notice-turn")).to_have_count(0)
     expect(phones[1].locator("#m-me .notice-turn")).to_be_visible()
     expect(wall.locator(".p-round .turn-current")).to_have_text("Mads")
-    expect(wall.locator(".p-round")).not_to_contain_text("Sara")
     fac.locator("#f-stage button", has_text="Næste taler").click()
     expect(wall.locator(".p-round .turn-current")).to_have_text("Ida")
     expect(phones[2].locator("#m-me .notice-turn")).to_be_visible()
+    expect(phones[1].locator("#m-me .notice-turn")).to_have_count(0)
+    for phone in phones[3:]:
+        expect(phone.locator("#m-me .notice-listen")).to_have_count(0)
 
-    # One timer: wall and phones show the same time (within a second).
-    wall_time = seconds(wall.locator("#timer .timer-digits").inner_text())
-    phone_time = seconds(phones[1].locator("#timer .timer-digits").inner_text())
-    assert abs(wall_time - phone_time) <= 1
-    assert 0 < wall_time <= 120
+    # One timer: the wall and every phone show the same time (within a second).
+    expect(wall.locator("#timer")).to_have_attribute("data-status", "running")
+    for phone in phones:
+        wall_time = seconds(wall.locator("#timer .timer-digits").inner_text())
+        phone_time = seconds(phone.locator("#timer .timer-digits").inner_text())
+        assert abs(wall_time - phone_time) <= 1, (wall_time, phone_time)
+        assert 0 < wall_time <= 120
     shot(phones[0], "kvifa-phone-case-owner-listens")
+    shot(phones[2], "kvifa-phone-turn")
     shot(wall, "kvifa-projector-round")
 
+    # The decision, in words that name Sara (the journal note names her role instead).
     go_to(fac, "Beslutning om handling")
-    fac.fill("#decision-text", "Familien inviteres til netværksmøde inden for 14 dage")
+    decision = "Sara inviterer familien til netværksmøde inden for 14 dage"
+    fac.fill("#decision-text", decision)
     fac.locator("#f-capture form", has=fac.locator("#decision-text")).locator("button").click()
     expect(fac.locator("#f-capture .decisions")).to_contain_text("netværksmøde")
+    fac.fill("#action-what", "Indkald til netværksmøde med skolen")
+    fac.fill("#action-who", "Sara")
+    fac.fill("#action-due", "2030-01-15")
+    fac.locator("#f-capture form", has=fac.locator("#action-what")).locator("button").click()
+    expect(fac.locator("#f-capture .actions")).to_contain_text("Indkald til netværksmøde")
     shot(fac, "kvifa-facilitator-decision")
+
+    go_to(fac, "Koordinator afslutter")
+    fac.locator("#f-status button", has_text="Afslut").click()
+    minutes_link = fac.locator("#f-status a", has_text="Referat")
+    expect(minutes_link).to_be_visible()
+    minutes_link.click()
+    fac.wait_for_url(re.compile(r".*/minutes$"))
+    with fac.expect_download() as info:
+        fac.locator("a[href$='/journal-note.txt']").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".txt")
+    note = Path(download.path()).read_text(encoding="utf-8")
+
+    day = dt.datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    assert "Journalnotat" in note
+    assert f"{day.day}. {MONTHS[day.month - 1]} {day.year}" in note, note
+    assert "Sagsejer inviterer familien til netværksmøde inden for 14 dage" in note, note
+    assert "Indkald til netværksmøde med skolen" in note, note
+    assert re.search(r"Sagsejer.*Deltager", note), note  # the roles, not the people
+    for name in [*NAMES, "Kjærgaard", "Demo Facilitator"]:
+        assert not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", note), (name, note)
+    shot(fac, "kvifa-minutes-journal-note")
