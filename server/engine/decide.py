@@ -62,6 +62,7 @@ from server.engine.registry import (
     handles,
 )
 from server.engine.state import ActorRole, SessionState, SessionStatus, TimerStatus
+from server.engine.steps._checks import facilitator_only, running
 from server.engine.text import CARD_MAX, NAME_MAX, clean
 from server.scripts.schema import Step
 
@@ -77,18 +78,6 @@ def decide(state: SessionState, command: Command, now: float) -> Outcome:
     if state.status is SessionStatus.ENDED and not isinstance(command, ALLOWED_AFTER_END):
         return CommandRejected("The session has ended.", "ended")
     return handler(state, command, now)
-
-
-def facilitator_only(command: Command) -> CommandRejected | None:
-    if command.actor.is_facilitator:
-        return None
-    return CommandRejected("Only the facilitator can do that.", "forbidden")
-
-
-def running(state: SessionState) -> CommandRejected | None:
-    if state.status is SessionStatus.RUNNING:
-        return None
-    return CommandRejected("The session has not started yet.", "not_started")
 
 
 def participant_in(state: SessionState, command: Command) -> CommandRejected | None:

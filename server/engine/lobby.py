@@ -32,6 +32,7 @@ from server.engine.registry import (
     handles,
 )
 from server.engine.state import ActorRole, SessionState
+from server.engine.steps._checks import facilitator_only
 from server.engine.text import NAME_MAX, clean
 from server.scripts.schema import Script, SessionType
 
@@ -157,7 +158,7 @@ def _ask(state: SessionState, cmd: AskToJoin, now: float) -> Outcome:
 
 @handles(Admit)
 def _admit(state: SessionState, cmd: Admit, now: float) -> Outcome:
-    if err := _decide.facilitator_only(cmd):
+    if err := facilitator_only(cmd):
         return err
     if cmd.participant_id in state.participants:
         return []  # a double click
@@ -174,7 +175,7 @@ def _admit(state: SessionState, cmd: Admit, now: float) -> Outcome:
 
 @handles(Deny)
 def _deny(state: SessionState, cmd: Deny, now: float) -> Outcome:
-    if err := _decide.facilitator_only(cmd):
+    if err := facilitator_only(cmd):
         return err
     knock = knocks(state).get(cmd.participant_id)
     if knock is None:

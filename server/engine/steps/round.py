@@ -21,7 +21,8 @@ from server.engine.registry import (
     handles,
     on_enter,
 )
-from server.engine.state import Actor, RoundState, SessionState, SessionStatus
+from server.engine.state import Actor, RoundState, SessionState
+from server.engine.steps._checks import facilitator_only, running
 from server.scripts.schema import RoundStep, Step
 
 KIND = "round"
@@ -89,10 +90,8 @@ def _enter(state: SessionState, step: Step, now: float) -> list[Event]:
 
 
 def _current_round(state: SessionState, cmd: Command) -> RoundState | CommandRejected:
-    if not cmd.actor.is_facilitator:
-        return CommandRejected("Only the facilitator can do that.", "forbidden")
-    if state.status is not SessionStatus.RUNNING:
-        return CommandRejected("The session has not started yet.", "not_started")
+    if refused := facilitator_only(cmd) or running(state):
+        return refused
     step = state.step
     if not isinstance(step, RoundStep):
         return CommandRejected("This step is not a round.", "not_a_round")
