@@ -336,7 +336,7 @@ async def single(
         out["join_s"] = round(time.time() - started, 2)
         say(f"{phones} phones joined in {out['join_s']} s")
         started = time.time()
-        opened = await all_fleets(fleets, "connect", url=setup.ws("participant"), backoff=1.0)
+        opened = await all_fleets(fleets, "connect", url=setup.ws("participant"))
         out["connect_s"] = round(time.time() - started, 2)
         out["connected"] = sum(r["open"] for r in opened)
         # a probe phone in this process, to see the messages themselves
@@ -402,7 +402,7 @@ async def restart(
     """A restart, and every phone back with the current step and its own cards.
 
     Cold: SIGTERM (every socket closed with 1012), then a new process: the phones
-    retry with htmx's backoff while nobody listens. Rolling: the new process
+    retry as the browser client does (static/js/app.js) while nobody listens. Rolling: the new process
     starts first on the same port (SO_REUSEPORT), then the old one gets SIGTERM.
     """
     for screen in screens:
@@ -581,9 +581,7 @@ async def scaleout(
             )
             out["join_s"] = round(time.time() - started, 2)
             started = time.time()
-            opened = await all_fleets(
-                fleets, "connect", url=setup.ws("participant"), backoff=1.0, timeout=120
-            )
+            opened = await all_fleets(fleets, "connect", url=setup.ws("participant"), timeout=120)
             out["connect_s"] = round(time.time() - started, 2)
             out["connected"] = sum(r["open"] for r in opened)
             await asyncio.sleep(3.0)

@@ -4,7 +4,7 @@ Each line on stdin is a JSON command; each reply is one JSON line on stdout.
 Times are wall-clock seconds (time.time()), comparable with the driver's.
 
   {"cmd": "join", "host": h, "port": p, "code": c, "n": 1000, "first": 0}
-  {"cmd": "connect", "url": ws_url, "n": 1000, "backoff": 1.0}   (n: only without join)
+  {"cmd": "connect", "url": ws_url, "n": 1000}   (n: only without join; reconnects as app.js)
   {"cmd": "arm", "needle": "..."}            then {"cmd": "collect", "timeout": 10}
   {"cmd": "burst", "spread": 2.0, "start_at": t, "run": "b1", "timeout": 30}
   {"cmd": "watch", "needles": ["..."], "run": "b1"}  then {"cmd": "watched", "timeout": 30}
@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from bench.phones import Phone, address, join
+from bench.phones import RECONNECT_BASE, Phone, address, join
 
 
 def card(i: int, run: str) -> tuple[str, dict[str, Any], str]:
@@ -61,7 +61,11 @@ class Fleet:
         return {"joined": n, "seconds": time.time() - started}
 
     async def connect(
-        self, url: str, n: int | None = None, backoff: float = 1.0, timeout: float = 60.0
+        self,
+        url: str,
+        n: int | None = None,
+        backoff: float = RECONNECT_BASE,
+        timeout: float = 60.0,
     ) -> dict[str, Any]:
         cookies = self.cookies or [""] * (n or 0)
         started = time.time()

@@ -2,8 +2,8 @@
 
 It joins over HTTP like a browser (double-submit CSRF; a forwarded address of
 its own, as phones behind a proxy have), connects offering permessage-deflate
-as browsers do, reconnects after 1006/1011/1012/1013 with htmx's full-jitter
-backoff, and resends every item that was not acknowledged, with the same
+as browsers do, reconnects after 1006/1011/1012/1013 exactly as the browser
+client does (static/js/app.js: full jitter, capped), and resends every item that was not acknowledged, with the same
 client-made id, once it is back.
 """
 
@@ -24,12 +24,19 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 RECONNECT_CODES = frozenset({1006, 1011, 1012, 1013})  # what htmx's ws extension retries
-HTMX_BASE = 1.0  # seconds: htmx waits base * 2**min(retry, 6) * random()
+# static/js/app.js's `reconnectDelay`, which the browsers run (htmx's ws extension
+# calls it): full jitter over a window that doubles per failed try and stops
+# growing at the cap. tests/realtime/test_reconnect_policy.py keeps the two equal.
+RECONNECT_BASE = 1.0  # seconds (RECONNECT_BASE_MS in app.js)
+RECONNECT_CAP = 3.0  # seconds (RECONNECT_CAP_MS in app.js)
+HTMX_BASE = RECONNECT_BASE
 ACK_MARKS = ("flash-ok", "flash-warning")
 
 
-def full_jitter(retry: int, base: float = HTMX_BASE) -> float:
-    return base * 2 ** min(retry, 6) * random.random()
+def full_jitter(retry: int, base: float = RECONNECT_BASE, cap: float = RECONNECT_CAP) -> float:
+    """How long a browser waits before try `retry` + 1 (`retry` failed tries since
+    the socket was last open; htmx resets the count when a socket opens)."""
+    return random.random() * min(cap, base * 2 ** min(retry, 6))
 
 
 # -- a little HTTP, enough to join -----------------------------------------------------

@@ -268,6 +268,19 @@
     }
   });
 
+  // Reconnecting after 1006/1011/1012/1013 (htmx's ws extension asks this
+  // function how long to wait before try number retryCount + 1): full jitter as
+  // htmx's own "full-jitter", but the window stops growing at 3 s instead of
+  // 64 s. A phone that tried while the server was restarting is then back at
+  // most 3 s after it listens again, and 1,000 phones still spread their
+  // reconnects over 3 s. bench/phones.py reconnects with this same function.
+  var RECONNECT_BASE_MS = 1000;
+  var RECONNECT_CAP_MS = 3000;
+  function reconnectDelay(retryCount) {
+    return Math.random() * Math.min(RECONNECT_CAP_MS, RECONNECT_BASE_MS * Math.pow(2, Math.min(retryCount, 6)));
+  }
+  if (window.htmx) { window.htmx.config.wsReconnectDelay = reconnectDelay; }
+
   function wake() {
     if (navigator.wakeLock && document.visibilityState === "visible" && document.querySelector(".live")) {
       navigator.wakeLock.request("screen").catch(function () {});

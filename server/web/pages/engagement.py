@@ -33,7 +33,7 @@ from server.engagement import cases as case_register
 from server.engagement import consultation as hearing
 from server.engagement import focus_areas as areas
 from server.engagement import plan as dev_plan
-from server.engagement import selection, sessions, status_note, store
+from server.engagement import selection, sessions, store
 from server.engagement import status as plan_status
 from server.engagement.common import N_, Msg, Refused, msg
 from server.engagement.timeline import timeline
@@ -41,7 +41,6 @@ from server.engine import Actor, ActorRole, CommandRejected, SessionState
 from server.engine.commands import AgreeNextMeeting
 from server.live import Busy, Unavailable
 from server.minutes import fmt
-from server.minutes.plan import plan_docx
 from server.scripts.schema import DecisionStep, SessionType
 from server.store.tables import Consultation, Engagement, Session, User, utcnow
 from server.web.auth import Perm, csrf_ok, permitted, requires, services
@@ -858,6 +857,8 @@ async def plan_download(request: Request, user: User) -> Response:
     plan = await dev_plan.development_plan(
         svc.repo, eng, language=lang, status_names=_status_names(lang)
     )
+    from server.minutes.plan import plan_docx  # python-docx and WeasyPrint: on first use
+
     data = await run_in_threadpool(plan_docx, plan)
     await svc.repo.audit("minutes.read", f"engagement:{eng.id}", user=user, engagement_id=eng.id)
     return _docx(data, "udviklingsplan.docx" if lang == "da" else "development-plan.docx")
@@ -875,6 +876,8 @@ async def _document_language(request: Request, eng: Engagement) -> str:
 
 
 def _status_names(lang: str) -> dict[str, str]:
+    from server.engagement import status_note  # python-docx: on first use
+
     return {k: status_note.names(lang)[k] for k in plan_status.STATUSES}
 
 
@@ -896,6 +899,8 @@ async def status_note_download(request: Request, user: User) -> Response:
     if eng is None:
         return await _missing(request)
     lang = await _document_language(request, eng)
+    from server.engagement import status_note  # python-docx: on first use
+
     data = await status_note.gather(svc.repo, eng, _state_reader(request))
     body = await run_in_threadpool(status_note.status_note_docx, data, lang)
     return _docx(body, status_note.file_name(data, lang))
