@@ -254,6 +254,26 @@ def test_join_codes_are_throttled_per_address(
     assert guesser.get(f"/j/{code}/qr.svg").status_code == 429
 
 
+def test_a_room_behind_one_address_joins_and_guessing_is_still_throttled(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
+    """Phones on the venue's wifi share one address: 25 of them join within the
+    minute (the browser journey has 20). Only wrong codes count against it."""
+    _, code = world.create_session("implementeringsworkshop")
+    for i in range(participant.JOIN_LIMIT + 5):
+        assert "ws-connect" in join(new_browser(), code, f"Deltager {i}")
+    guesser = english(new_browser())
+    token = form_token(guesser)
+    statuses = [
+        guesser.post("/join", data={"code": f"WRONG{i:03d}", "csrf": token}).status_code
+        for i in range(participant.JOIN_LIMIT + 1)
+    ]
+    assert statuses == [404] * participant.JOIN_LIMIT + [429]
+    late = new_browser()
+    r = late.post("/join", data={"code": code, "csrf": form_token(late)})
+    assert r.status_code == 429  # the same address, so the right code waits a minute too
+
+
 def _ended(world: World, session_id: str) -> bool:
     live = world.fac.portal.call(world.services.live.get, session_id)
     return live is not None and live.state.status == "ended"

@@ -85,7 +85,10 @@ async def join(request: Request) -> Response:
     name = str(form.get("name", ""))[:200]
     svc = services(request)
     client = client_of(request)
-    if not throttles(request)[0].allow(client, time.monotonic()):
+    # Only wrong codes count (as for links): a room's phones often share one
+    # address (the venue's wifi), and twenty of them joining at once is no guessing.
+    attempts = throttles(request)[0]
+    if attempts.blocked(client, time.monotonic()):
         return await page(request, "participant/join.html", 429, code=code, error=TOO_MANY)
     if not await csrf_ok(request, form.get("csrf")):
         return await page(
@@ -97,6 +100,7 @@ async def join(request: Request) -> Response:
         )
     row = await svc.repo.session_by_code(code) if code else None
     if row is None or row.status == "ended":
+        attempts.allow(client, time.monotonic())
         return await page(
             request,
             "participant/join.html",
@@ -106,6 +110,7 @@ async def join(request: Request) -> Response:
         )
     live = await svc.live.get(row.id)
     if live is None:
+        attempts.allow(client, time.monotonic())
         return await page(request, "participant/join.html", 404, code=code, error=NO_SUCH_CODE)
     if live.state.status is SessionStatus.ENDED:
         return await page(request, "participant/join.html", 410, code="", error=ENDED)
