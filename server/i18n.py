@@ -18,6 +18,8 @@ from server.settings import ROOT
 
 LANGUAGES = ("da", "en")
 DEFAULT = "da"
+# Each language by its own name, as a person looking for it reads it (never translated).
+LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
 LOCALES = ROOT / "locales"
 
 

@@ -1,7 +1,11 @@
-"""Formatting of dates, times, durations and numbers for the documents.
+"""Formatting of dates, times, durations and numbers, per locale (Babel).
 
-Danish conventions: "tirsdag den 4. marts 2025", "kl. 09.00", "3,5".
-All functions are deterministic (no "now"), so golden files stay stable.
+The documents use the named helpers (Danish conventions: "tirsdag den 4. marts
+2025", "kl. 09.00", "3,5"); the pages use the same functions through the Jinja
+filters `|date`, `|datetime`, `|time` and `|number` (server/web/templating.py),
+so a page and a document show a date the same way. Moments are shown in
+Europe/Copenhagen time. All functions are deterministic (no "now"), so golden
+files stay stable.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_date
+from babel.dates import format_datetime as _babel_datetime
+from babel.dates import format_time as _babel_time
 from babel.numbers import format_decimal
 
 from server.minutes.labels import Labels
@@ -29,6 +35,63 @@ def to_local(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment
     return moment.astimezone(LOCAL_TZ)
+
+
+def stored_local(moment: dt.datetime) -> dt.datetime:
+    """A moment from the database in Danish time.
+
+    The tables store UTC; SQLite gives it back without a time zone, so a naive
+    value here is UTC (unlike `to_local`, whose naive inputs are local already).
+    """
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LOCAL_TZ)
+
+
+DateFormat = str  # "short" 26.11.2026, "medium" 26. nov. 2026, "long" 26. november 2026, "full"
+
+
+def date(
+    value: dt.date | dt.datetime | str | None, language: Language | str, form: DateFormat = "long"
+) -> str:
+    """A day as the language writes it; a datetime is first moved to Danish time.
+
+    "long": '26. november 2026' / '26 November 2026' (the default);
+    "short": '26.11.2026' / '26/11/2026'; "medium": '26. nov. 2026' / '26 Nov 2026';
+    "full": 'torsdag den 26. november 2026' / 'Thursday 26 November 2026'.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):  # an agreed date is text; shown as a date when it is one
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    elif isinstance(value, dt.datetime):
+        day = stored_local(value).date()
+    else:
+        day = value
+    if form == "full":
+        return long_date(day, language)
+    if form == "short":
+        return short_date(day, language)
+    return _babel_date(day, form, locale=locale_of(language))
+
+
+def datetime(
+    value: dt.datetime | None, language: Language | str, form: DateFormat = "short"
+) -> str:
+    """A moment in Danish time: '26.11.2026 14.05' / '26/11/2026, 14:05' ("short");
+    "medium" adds seconds: '26. nov. 2026 14.05.33' / '26 Nov 2026, 14:05:33'."""
+    if value is None:
+        return ""
+    return _babel_datetime(stored_local(value), form, tzinfo=LOCAL_TZ, locale=locale_of(language))
+
+
+def time(value: dt.datetime | None, language: Language | str, form: DateFormat = "short") -> str:
+    """The time of day in Danish time: '14.05' / '14:05'."""
+    if value is None:
+        return ""
+    return _babel_time(stored_local(value), form, tzinfo=LOCAL_TZ, locale=locale_of(language))
 
 
 def long_date(day: dt.date, language: Language | str) -> str:

@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from server.settings import Settings
 from server.web import ws
 from server.web.pages import (
+    account,
     admin,
     auth,
     coordinator,
@@ -35,6 +36,10 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/login", auth.login_form, name="login_form"),
         Route("/login", auth.login, methods=["POST"], name="login"),
         Route("/logout", auth.logout, methods=["POST"], name="logout"),
+        # Languages: a user's choice on their account page, a visitor's switch (tv_lang cookie).
+        Route("/account", account.account, name="account"),
+        Route("/account", account.save_account, methods=["POST"], name="save_account"),
+        Route("/language", account.switch_language, methods=["POST"], name="switch_language"),
         Route("/facilitator", facilitator.overview, name="overview"),
         Route(
             "/facilitator/sessions",

@@ -131,15 +131,26 @@ class Services:
             room = self.remember(row)
         return room
 
-    async def create_session(self, engagement_id: str, script_id: str, user: User) -> Session:
+    async def create_session(
+        self, engagement_id: str, script_id: str, user: User, language: str | None = None
+    ) -> Session:
+        """A new session from a script, in `language` (default: the script's own).
+
+        The session's language is what its live screens and documents speak. If
+        the script is shipped in that language too ('kvifa-en'), the session
+        runs from that translation, so its steps and prompts match the screens;
+        otherwise the script's own text stays as written.
+        """
         script = self.catalog.get(script_id)
         if script is None:
             raise KeyError(script_id)
+        language = language or script.language
+        script = self.catalog.variant(script, language) or script
         row = await self.repo.add_session(
             engagement_id,
             script.id,
             script.title,
-            script.language,
+            language,
             user.id,
             code_length=INVITE_CODE_LENGTH if lobby.required(script) else CODE_LENGTH,
         )

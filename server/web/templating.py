@@ -1,15 +1,23 @@
-"""Jinja2 environments, one per language, autoescaping everything."""
+"""Jinja2 environments, one per language, autoescaping everything.
+
+Each environment has the language's formatting filters, so a template never
+formats a date or number itself: `{{ day|date }}` ('26. november 2026' /
+'26 November 2026'), `{{ day|date("short") }}`, `{{ moment|datetime }}`,
+`{{ moment|time }}`, `{{ value|number }}`; moments shown in Danish time
+(server/minutes/fmt.py, the same functions the documents use).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from server.i18n import pick, translations
+from server.i18n import LANGUAGE_NAMES, pick, translations
+from server.minutes import fmt
 from server.settings import ROOT
 
 TEMPLATES = ROOT / "templates"
@@ -35,6 +43,22 @@ def mmss(seconds: float) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
+def _date(value: Any, form: str = "long", *, language: str) -> str:
+    return fmt.date(value, language, form) if value else ""
+
+
+def _datetime(value: Any, form: str = "short", *, language: str) -> str:
+    return fmt.datetime(value, language, form) if value else ""
+
+
+def _time(value: Any, form: str = "short", *, language: str) -> str:
+    return fmt.time(value, language, form) if value else ""
+
+
+def _number(value: Any, *, language: str) -> str:
+    return "" if value is None else fmt.number(value, language)
+
+
 @cache
 def environment(lang: str, templates: Path = TEMPLATES) -> Environment:
     env = Environment(
@@ -46,9 +70,15 @@ def environment(lang: str, templates: Path = TEMPLATES) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(pick(lang)), newstyle=True)  # type: ignore[attr-defined]
+    language = pick(lang)
     env.globals["static_url"] = static_url
-    env.globals["lang"] = pick(lang)
+    env.globals["lang"] = language
+    env.globals["language_names"] = LANGUAGE_NAMES
     env.filters["mmss"] = mmss
+    env.filters["date"] = partial(_date, language=language)
+    env.filters["datetime"] = partial(_datetime, language=language)
+    env.filters["time"] = partial(_time, language=language)
+    env.filters["number"] = partial(_number, language=language)
     return env
 
 

@@ -76,9 +76,12 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/h/{token}"): EVERYONE,
     ("POST", "/h/{token}"): EVERYONE,
     ("POST", "/h/{token}/comments"): EVERYONE,
+    ("POST", "/language"): EVERYONE,  # a visitor's language switch (sets a cookie)
     # Anyone logged in; what they then see is filtered to their engagements.
     ("GET", "/facilitator"): SIGNED_IN,
     ("GET", "/coordinator"): SIGNED_IN,
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account"): SIGNED_IN,
     ("GET", "/account/totp"): SIGNED_IN,
     ("POST", "/account/totp"): SIGNED_IN,
     ("POST", "/account/totp/disable"): SIGNED_IN,

@@ -338,7 +338,7 @@ def test_a_whole_engagement_from_kick_off_to_status_note(
     assert r.status_code == 200
     for title in ("Opstartsworkshop", "Heldagsmøde", "Høring", "Implementeringsworkshop"):
         assert title in r.text
-    assert "2026-05-12" in r.text
+    assert "12/05/2026" in r.text  # the agreed date, as English writes it
     r = fac.get(f"{base}/status-note.docx")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")

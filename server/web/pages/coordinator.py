@@ -326,11 +326,7 @@ async def overview(request: Request, user: User) -> Response:
     for eng in await svc.repo.engagements_of(user):
         rows = await svc.repo.sessions_of(eng.id)
         statuses = await _statuses(request, [row.id for row in rows])
-        sessions = [
-            (row, fmt.short_date(fmt.to_local(row.created_at).date(), lang), statuses[row.id])
-            for row in rows
-        ]
-        engagements.append((eng, sessions))
+        engagements.append((eng, [(row, statuses[row.id]) for row in rows]))
     return await page(request, "coordinator/overview.html", lang=lang, engagements=engagements)
 
 

@@ -40,7 +40,6 @@ from server.engagement.timeline import timeline
 from server.engine import Actor, ActorRole, CommandRejected, SessionState
 from server.engine.commands import AgreeNextMeeting
 from server.live import Busy, Unavailable
-from server.minutes import fmt
 from server.scripts.schema import DecisionStep, SessionType
 from server.store.tables import Consultation, Engagement, Session, User, utcnow
 from server.web.auth import Perm, csrf_ok, permitted, requires, services
@@ -139,7 +138,7 @@ async def _page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """Render an engagement page with its flash messages, permissions and date helpers."""
+    """Render an engagement page with its flash messages and permissions."""
     lang = await language(request)
     flash = _flash(request)
     extra = context.pop("messages", None)
@@ -155,8 +154,6 @@ async def _page(
         lang=lang,
         eng=eng,
         flash=flash,
-        day=lambda d: fmt.short_date(d, lang) if d else "",
-        long_day=lambda d: fmt.long_date(d, lang) if d else "",
         **context,
     )
     if request.cookies.get(FLASH_COOKIE):
@@ -945,7 +942,6 @@ async def _public(
         "open_now": hearing.is_open(found, now),
         "closed_on": hearing.closed_on(found),
         "flash": _flash(request),
-        "long_day": lambda d: fmt.long_date(d, lang) if d else "",
     }
     if admitted:
         context["areas"] = await store.focus_areas_of(

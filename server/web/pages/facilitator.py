@@ -10,6 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.i18n import LANGUAGES
 from server.store.tables import Session, User
 from server.web.auth import Perm, csrf_ok, current_user, permitted, requires, services
 from server.web.pages.common import error, page, redirect
@@ -64,7 +65,11 @@ async def create_session(request: Request, user: User) -> Response:
         return await error(request, 404, "That engagement does not exist.")
     if svc.catalog.get(script_id) is None:
         return await error(request, 400, "That script does not exist.")
-    row = await svc.create_session(engagement_id, script_id, user)
+    # The session's language ("" = the script's own): its live screens and documents.
+    wanted = str(form.get("language", ""))
+    if wanted and wanted not in LANGUAGES:
+        return await error(request, 400, "That language is not offered.")
+    row = await svc.create_session(engagement_id, script_id, user, wanted or None)
     return redirect(f"/facilitator/sessions/{row.id}")
 
 
