@@ -171,7 +171,13 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             if await repo.user_by_name(args.username):
                 raise SystemExit(f"The user {args.username!r} exists already.")
             await repo.add_user(
-                args.username, password, args.name or args.username, is_admin=args.admin
+                args.username,
+                password,
+                args.name or args.username,
+                is_admin=args.admin,
+                # The user's pages: as asked, else the installation's TOVHOLDER_LANGUAGE;
+                # they change it themselves on /account.
+                language=args.language or settings.language,
             )
         finally:
             await engine.dispose()
@@ -223,6 +229,9 @@ def parser() -> argparse.ArgumentParser:
     ua.add_argument("--name", default="")
     ua.add_argument("--password", default="", help="asked for when left out")
     ua.add_argument("--admin", action="store_true")
+    ua.add_argument(
+        "--language", choices=("da", "en"), default="", help="of their pages (default: the setting)"
+    )
     ua.set_defaults(fn=cmd_user_add)
     ex = sub.add_parser(
         "export", help="an engagement as one zip archive (without an id: list the engagements)"

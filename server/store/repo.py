@@ -68,7 +68,13 @@ class Repo:
     # -- users and logins ----------------------------------------------------------
 
     async def add_user(
-        self, username: str, password: str, display_name: str = "", *, is_admin: bool = False
+        self,
+        username: str,
+        password: str,
+        display_name: str = "",
+        *,
+        is_admin: bool = False,
+        language: str = "da",
     ) -> User:
         async with self.sessions() as db:
             user = User(
@@ -76,6 +82,7 @@ class Repo:
                 display_name=display_name or username,
                 password_hash=hash_password(password),
                 is_admin=is_admin,
+                language=language,
             )
             db.add(user)
             await db.commit()
