@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from server.engine import Actor, ActorRole, CommandRejected
 from server.engine.commands import (
+    AddAction,
     AddCard,
     EndSession,
     GoToStep,
@@ -141,14 +142,18 @@ def test_a_session_created_in_english_has_english_minutes_and_journal_note(world
         AddCard(actor=colleague, card_id="c1", text="A talk with the child at school"),
         GoToStep(actor=FAC, step_id="decision"),
         RecordDecision(actor=FAC, decision_id="d1", text="A network meeting within two weeks"),
-        EndSession(actor=FAC),
+        AddAction(actor=FAC, action_id="a1", what="Invite", who="Mette", due="2026-11-26"),
     )
     base = f"/facilitator/sessions/{row.id}"
+    # The live screen writes the due date as English does.
+    assert "Invite · <strong>Mette</strong> · 26/11/2026" in world.fac.get(base).text
+    submit(world, row.id, EndSession(actor=FAC))
     note = world.fac.get(f"{base}/journal-note.txt")
     assert note.status_code == 200
     assert note.text.startswith("Journal note: ")
     assert "\nDate: " in note.text and "Decision:" in note.text
     assert "A network meeting within two weeks" in note.text
+    assert "due: 26/11/2026" in note.text
     assert 'filename="journal-note-team-sparring-kvifa-' in note.headers["content-disposition"]
 
     markdown = world.fac.get(f"{base}/minutes.md").text
