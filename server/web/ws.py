@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.engine import Actor, ActorRole, Command, CommandRejected
 from server.engine.reason import parts
+from server.engine.steps.poll import CastBallot
 from server.live import Answer, Busy, LiveSession, Result, Unavailable
 from server.realtime.hub import Client, DirectClient, QueuedClient
 from server.realtime.sockets import sansio_protocol
@@ -90,10 +91,18 @@ async def who(
     return None
 
 
-def flash(lang: str, message: str, kind: str = "error") -> str:
-    """A message for one screen, translated; a Reason's fields are filled in after."""
+def flash(lang: str, message: str, kind: str = "error", ack: str | None = None) -> str:
+    """A message for one screen, translated; a Reason's fields are filled in after.
+
+    `ack` is the id the phone gave its ballot: the reply names the ballot it is
+    about, so the phone stops resending that one (static/js/app.js).
+    """
     msgid, params = parts(message)
-    return render(lang, "_partials/flash.html", message=msgid, params=params, kind=kind)
+    return render(lang, "_partials/flash.html", message=msgid, params=params, kind=kind, ack=ack)
+
+
+def _ack(command: Command) -> str | None:
+    return command.ballot_id if isinstance(command, CastBallot) else None
 
 
 async def endpoint(ws: WebSocket) -> None:
@@ -189,7 +198,11 @@ async def _read(
             await live.submit(command, _answer(client, actor, command, lang))
         except (Busy, Unavailable):
             client.offer(
-                flash(lang, "The server is busy. Your last action was not saved; please try again.")
+                flash(
+                    lang,
+                    "The server is busy. Your last action was not saved; please try again.",
+                    ack=_ack(command),
+                )
             )
 
 
@@ -199,7 +212,7 @@ def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer
 
     def answer(result: Result) -> None:
         if isinstance(result, CommandRejected):
-            client.offer(flash(lang, refusal_text(command, result)))
+            client.offer(flash(lang, refusal_text(command, result), ack=_ack(command)))
             return
         masked = sum(getattr(e, "masked", 0) for e in result)
         if masked:
@@ -212,7 +225,7 @@ def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer
             )
         elif actor.role is ActorRole.PARTICIPANT:
             # Also for a resend the log already has (no new events): it is saved.
-            client.offer(flash(lang, ack_text(command), "ok"))
+            client.offer(flash(lang, ack_text(command), "ok", ack=_ack(command)))
 
     return answer
 

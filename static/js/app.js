@@ -58,6 +58,7 @@
         ballot_id: randomId(),
         payload: ballotPayload(form)
       };
+      unanswered[params.poll_id] = params;
       sentBallot(form);
     }
     if (params && typeof params.text === "string" && form.hasAttribute("data-clear") && !params.text.trim()) {
@@ -88,9 +89,33 @@
       el.textContent = el.getAttribute("data-text-" + state) || "";
     }
   }
-  document.addEventListener("htmx:wsOpen", function () { setConn("online"); });
-  document.addEventListener("htmx:wsClose", function () { setConn("offline"); });
-  document.addEventListener("htmx:wsError", function () { setConn("offline"); });
+  // The socket that opened last, and htmx's wrapper around it (send, reconnect, queue).
+  var liveSocket = null, liveWrapper = null;
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    liveSocket = evt.detail.event && evt.detail.event.target;
+    liveWrapper = evt.detail.socketWrapper || null;
+    setConn("online");
+    if (liveWrapper) resendBallots(liveWrapper);
+  });
+  function lost(evt) {
+    var e = evt.detail && (evt.detail.event || evt.detail.error);
+    var sock = e && e.target;
+    // An old socket closing after its successor opened says nothing about now.
+    if (sock && liveSocket && sock !== liveSocket && liveSocket.readyState === 1) return;
+    setConn("offline");
+  }
+  document.addEventListener("htmx:wsClose", lost);
+  document.addEventListener("htmx:wsError", lost);
+  // The phone knows before the socket does: a dropped wifi leaves the socket
+  // "open" until TCP gives up, minutes later. Say offline at once; back online,
+  // open a fresh connection (it resyncs the screen and resends what was not
+  // answered). A socket that did close is already being retried by htmx.
+  if (window.addEventListener) {
+    window.addEventListener("offline", function () { setConn("offline"); });
+    window.addEventListener("online", function () {
+      if (liveWrapper && liveSocket && liveSocket.readyState === 1) liveWrapper.reconnect();
+    });
+  }
   document.addEventListener("htmx:wsAfterMessage", function () {
     readClock();
     tick();
@@ -145,6 +170,21 @@
     if (!el) return;
     el.setAttribute("data-state", state);
     el.textContent = el.getAttribute("data-text-" + state) || el.textContent;
+  }
+
+  // A ballot sent just before the wifi dropped is lost with the connection
+  // (htmx queues only what is sent while it knows it is closed). So each ballot
+  // waits here, by poll, until a reply names its id (the flash's data-ack); when
+  // a connection opens, what still waits goes again with the same id, and the
+  // server counts it once.
+  var unanswered = {}; // poll id -> the cast_ballot message
+  function resendBallots(socketWrapper) {
+    var queued = "", i;
+    for (i = 0; socketWrapper.queue && i < socketWrapper.queue.length; i++) queued += socketWrapper.queue[i].message;
+    for (var poll in unanswered) {
+      var message = unanswered[poll];
+      if (queued.indexOf(message.ballot_id) < 0) socketWrapper.send(JSON.stringify(message));
+    }
   }
 
   function sentBallot(form) {
@@ -247,6 +287,11 @@
     // server already had) or refused (the reason is in the flash).
     var flash = document.getElementById("flash");
     if (!flash || !flash.textContent.trim()) return;
+    var ack = flash.getAttribute("data-ack");
+    if (ack) {
+      flash.removeAttribute("data-ack");
+      for (var poll in unanswered) if (unanswered[poll].ballot_id === ack) delete unanswered[poll];
+    }
     var state = flash.classList.contains("flash-ok") ? "saved"
       : flash.classList.contains("flash-error") ? "unsaved" : null;
     var waiting = document.querySelectorAll(".ballot-state[data-state='sending']");

@@ -186,3 +186,86 @@ def test_phones_dot_vote_and_the_wall_shows_the_count_then_the_chart(
     expect(prio.locator("li").first).to_contain_text(ranked[1])
     expect(prio.locator("li").first).to_contain_text("Afdelingsleder Mette")
     shot(fac, "voting-facilitator-next-step")
+
+
+# A frame sent into a connection that is already dead (the wifi dropped a
+# moment ago, and neither end knows yet) never arrives: this drops the phone's
+# ballots while `window.deadLine` is set, before they reach the network.
+LOSE_BALLOTS = """() => {
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (window.deadLine && String(data).includes('"cast_ballot"')) return;
+    return send.call(this, data);
+  };
+}"""
+
+
+def test_bad_wifi_a_ballot_sent_while_dropping_is_saved_once(
+    browser: Browser, demo: DemoServer
+) -> None:
+    fac = browser.new_context(viewport=LAPTOP).new_page()
+    fac.on("dialog", lambda dialog: dialog.accept())
+    login(fac, demo)
+    code, projector_url = create_workshop(fac, demo)
+    wall = browser.new_context(viewport=PROJECTOR).new_page()
+    wall.goto(projector_url)
+    here = DemoServer(**{**demo.__dict__, "code": code})
+    steady, dropped, offline = (join_phone(browser, here, n) for n in ("Grethe", "Per", "Kim"))
+    fac.click("#f-status button")
+    go_to(fac, "Hvad er vigtigst?")
+    poll_button(fac, "open_poll")
+    labels = [t.strip() for t in steady.locator(".dot-row .dot-label").all_inner_texts()]
+    dots(steady, 0, 1)
+    steady.locator(".ballot-send").click()
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("1")
+
+    # Per votes just as his wifi drops: the ballot goes into a dead connection.
+    dots(dropped, 1, 2)
+    dropped.evaluate(LOSE_BALLOTS)
+    dropped.evaluate("() => { window.deadLine = true; }")
+    dropped.locator(".ballot-send").click()
+    dropped.context.set_offline(True)
+    # Kim is offline already when he votes.
+    offline.context.set_offline(True)
+    for phone in (dropped, offline):
+        expect(phone.locator(".conn")).to_have_attribute("data-state", "offline")
+    dots(offline, 2, 1)
+    offline.locator(".ballot-send").click()
+    for phone in (dropped, offline):
+        expect(phone.locator(".ballot-state")).to_have_attribute("data-state", "sending")
+    shot(dropped, "wifi-phone-offline-sending")
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("1")
+
+    # The room moves on without them.
+    go_to(fac, "Prioritering og tidsperspektiv")
+    expect(wall.locator("#p-stage .p-title")).to_have_text("Prioritering og tidsperspektiv")
+
+    dropped.evaluate("() => { window.deadLine = false; }")
+    for phone in (dropped, offline):
+        phone.context.set_offline(False)
+    for phone in (dropped, offline):
+        expect(phone.locator(".conn")).to_have_attribute("data-state", "online", timeout=10_000)
+        expect(phone.locator("#m-stage .m-title")).to_have_text("Prioritering og tidsperspektiv")
+    shot(dropped, "wifi-phone-back-current-step")
+
+    # Back at the dot vote: three ballots, each phone's saved with its own dots.
+    go_to(fac, "Hvad er vigtigst?")
+    expect(fac.locator("#f-poll-live .poll-count-n")).to_have_text("3")
+    expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("3")
+    for phone, row, n in ((dropped, 1, 2), (offline, 2, 1)):
+        expect(phone.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+        expect(phone.locator(".dot-row").nth(row)).to_have_attribute("data-count", str(n))
+    shot(offline, "wifi-phone-saved")
+    poll_button(fac, "close_poll")
+    poll_button(fac, "publish_poll")
+    desc = wall.locator(".p-chart desc")
+    expect(desc).to_contain_text(f"1. {labels[1]}: 2")
+    expect(desc).to_contain_text(re.compile(rf"{re.escape(labels[0])}: 1\b"))
+    expect(desc).to_contain_text(re.compile(rf"{re.escape(labels[2])}: 1\b"))
+
+    # And the minutes count each ballot once.
+    session = fac.url.rsplit("/", 1)[1]
+    fac.goto(f"{demo.base}/facilitator/sessions/{session}")
+    markdown = fac.request.get(f"{demo.base}/facilitator/sessions/{session}/minutes.md").text()
+    dot_part = markdown.split("Fordel dine 5 prikker", 1)[1].split("###", 1)[0]
+    assert re.search(r"Afgivne stemmer\D{0,12}3\b", dot_part), dot_part

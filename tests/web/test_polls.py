@@ -411,13 +411,14 @@ def test_the_same_ballot_sent_twice_counts_once(
         phone = r.phones[0]
         ballot = vote(r, phone, "godkend", ["o1"])
         vote(r, phone, "godkend", ["o1"], ballot_id=ballot)  # a resend after a dropped line
-        assert "flash-ok" in reply(phone)
-        assert "flash-ok" in reply(phone)  # the resend is confirmed too: it is saved
-        # And once more over a new connection, as htmx resends what it queued offline.
+        ack = f'data-ack="{ballot}"'  # each reply names the ballot, so the phone stops resending
+        assert "flash-ok" in (first := reply(phone)) and ack in first
+        assert "flash-ok" in (again := reply(phone)) and ack in again  # the resend is saved too
+        # And once more over a new connection, as app.js resends an unanswered ballot.
         phone.ws.close()
         r.connect(phone)
         vote(r, phone, "godkend", ["o1"], ballot_id=ballot)
-        assert "flash-ok" in reply(phone)
+        assert "flash-ok" in (late := reply(phone)) and ack in late
         assert len(r.poll("godkend").ballots) == 1
         cast = [e for e in r.events() if isinstance(e, BallotCast)]
         assert len(cast) == 1 and cast[0].ballot_id == ballot
@@ -643,9 +644,10 @@ def test_a_ballot_after_close_gets_a_clear_message(
         r.fac_do(type="open_poll", poll_id="karakter")
         r.fac_do(type="close_poll", poll_id="karakter")
         until(phone.ws, 'data-status="closed"')
-        vote(r, phone, "karakter", {"o1": 3})
+        late = vote(r, phone, "karakter", {"o1": 3})
         answer = reply(phone)
         assert "flash-error" in answer and TOO_LATE in answer
+        assert f'data-ack="{late}"' in answer  # the phone stops resending it
         assert r.poll("karakter").result.ballots == 0  # type: ignore[union-attr]
 
 
