@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,9 @@ def N_(text: str) -> str:
 class Msg:
     """A message for a person: an English msgid with %(name)s places, and their values.
 
-    A value that is itself a Msg is translated too (a field's name, a status).
+    A value that is itself a Msg is translated too (a field's name, a status); a
+    date or a moment is written as the language writes it ('14. marts 2026' /
+    '14 March 2026', in Danish time), as the pages' |date filter does.
     """
 
     text: str
@@ -27,9 +30,19 @@ class Msg:
 
     def render(self, lang: str) -> str:
         gettext = gettext_for(lang).gettext
-        values = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in self.params.items()}
+        values = {k: _shown(v, lang) for k, v in self.params.items()}
         translated = gettext(self.text)
         return translated % values if values else translated
+
+
+def _shown(value: Any, lang: str) -> Any:
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, dt.date):  # a datetime is a date too
+        from server.minutes import fmt
+
+        return fmt.date(value, lang)
+    return value
 
 
 def msg(text: str, **params: Any) -> Msg:

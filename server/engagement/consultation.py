@@ -111,7 +111,7 @@ async def open_consultation(
                 N_(
                     "A consultation is already open until %(date)s; close it before opening another."
                 ),
-                date=existing.closes_at.date().isoformat(),
+                date=existing.closes_at,
             )
     row = Consultation(
         id=new_id(),
@@ -168,7 +168,7 @@ async def add_comment(
             N_(
                 "The consultation closed on %(date)s, so comments can no longer be added. Send your comment to the coordinator instead."
             ),
-            date=closed_on(consultation).date().isoformat(),
+            date=closed_on(consultation),
         )
     area = await store.focus_area(repo, consultation.engagement_id, focus_area_id)
     if area is None or area.outcome == "dropped":

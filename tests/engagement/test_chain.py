@@ -164,7 +164,7 @@ async def test_consultation_window_comments_and_close(repo: Repo, eng: Engagemen
         await consultation.open_consultation(
             repo, eng.id, title="Igen", days="12", session_id=None, user_id=None, now=start
         )
-    assert "already open until 2026-03-14" in texts(refused.value)[0]
+    assert "already open until 14 March 2026" in texts(refused.value)[0]
     _, notes = await consultation.add_comment(
         repo, c, focus_area_id=areas[0].id, text="Godt", author="", now=start + timedelta(days=1)
     )
@@ -188,7 +188,7 @@ async def test_consultation_window_comments_and_close(repo: Repo, eng: Engagemen
             now=start + timedelta(days=12),
         )
     assert texts(refused.value) == [
-        "The consultation closed on 2026-03-14, so comments can no longer be added. Send your comment to the coordinator instead."
+        "The consultation closed on 14 March 2026, so comments can no longer be added. Send your comment to the coordinator instead."
     ]
     closed = await consultation.close(repo, c.id, now=start + timedelta(days=5))
     assert closed.closed_at == start + timedelta(days=5)
@@ -201,7 +201,8 @@ async def test_consultation_window_comments_and_close(repo: Repo, eng: Engagemen
             author="",
             now=start + timedelta(days=6),
         )
-    assert "closed on 2026-03-07" in texts(refused.value)[0]
+    assert "closed on 7 March 2026" in texts(refused.value)[0]
+    assert "lukkede 7. marts 2026" in refused.value.messages[0].render("da")
     comments = await consultation.comments_by_area(repo, eng.id)
     assert [x.text for x in comments[areas[1].id]] == ["Sag med [CPR fjernet]"]
 
