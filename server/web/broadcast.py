@@ -16,6 +16,23 @@ re-renders the wall and the tally a few times a second, not once per batch,
 and never holds up a commit or an acknowledgement for long. `flush` renders
 what is pending at once (before a reply that must come after it).
 
+A few small fragments of the big screens are cheap whatever the session's
+size and are watched in a burst: the projector's count of ballots
+(`render.FAST`). They are rendered after every batch from the newest state
+and sent on their own if they changed, without waiting for the big render;
+the big render, when its turn comes, renders them from the newest state too,
+so a screen never goes back to an older count.
+
+Cards are appended, not re-rendered: when all that changed since what a big
+screen was last sent is new cards at the end of the current step's wall (a
+card burst), the screen is sent their `<li>`s as an out-of-band "beforeend"
+of its list (and the facilitator the new count), and what it was sent is
+spliced the same way, which is exactly what rendering it whole would give
+(`cards_added`, `append_cards`; tests/web/test_card_append.py). A render that
+is under way when cards come appends them before it is sent. Anything else
+(a step change, a cluster, a withdrawn card, a case walkthrough's wall) goes
+through the coalesced render as before.
+
 Also sends a screen its full snapshot when it (re)connects (what the others
 of its audience were last sent, when that is current), and re-renders the
 screens when someone connects or leaves (debounced).
@@ -33,7 +50,7 @@ from typing import Any
 
 from markupsafe import escape
 
-from server.engine.state import SessionState
+from server.engine.state import Card, SessionState
 from server.live import Batch, LiveSession
 from server.realtime.hub import Client, Hub, Outgoing
 from server.web import render, views
@@ -105,6 +122,80 @@ BIG_SCREENS = ("projector", "facilitator")
 KNOWN_MAX = 20_000  # private renderings kept per session
 MIN_INTERVAL = 0.05  # seconds between two renders of a big screen of one session
 COST_SHARE = 4  # ...and at least this many times what its last render cost
+
+
+# -- cards appended to the walls ---------------------------------------------------------
+
+_OTHER_FIELDS = tuple(f.name for f in dataclasses.fields(SessionState) if f.name != "cards")
+
+
+def _wall_order(card: Card) -> tuple[float, str]:
+    return (card.created_at, card.id)  # as SessionState.cards_for sorts them
+
+
+def cards_added(old: SessionState, new: SessionState) -> tuple[list[Card], int] | None:
+    """(the cards `new` has that `old` has not, in wall order; how many of the
+    current step's cards `old` had) when that is all that differs (the engine
+    replaces only what it changes, so everything else is the same objects) and
+    each new card is loose and comes after `old`'s cards of the current step on
+    the wall; else None."""
+    step = new.step
+    if step is None or len(new.cards) <= len(old.cards):
+        return None
+    for name in _OTHER_FIELDS:
+        if getattr(old, name) is not getattr(new, name):
+            return None
+    added: list[Card] = []
+    for card_id, card in new.cards.items():
+        was = old.cards.get(card_id)
+        if was is None:
+            if card.step_id != step.id or card.cluster_id is not None:
+                return None
+            added.append(card)
+        elif was is not card:
+            return None
+    if len(new.cards) - len(added) != len(old.cards):
+        return None  # one went as another came
+    added.sort(key=_wall_order)
+    here = [c for c in old.cards.values() if c.step_id == step.id]
+    if here and max(map(_wall_order, here)) >= _wall_order(added[0]):
+        return None
+    return added, len(here)
+
+
+# audience -> (the fragment holding its card list, that list's id, the
+# facilitator's list with its remove buttons, the id of its count or "")
+APPENDABLE: dict[str, tuple[str, str, bool, str]] = {
+    "projector": ("p-stage", "wall-loose", False, ""),
+    "facilitator": ("f-stage", "f-cards", True, "f-card-count"),
+}
+
+
+def append_cards(
+    fragments: render.Fragments, audience: str, added: list[Card], before: int, lang: str
+) -> tuple[render.Fragments, str] | None:
+    """`fragments` with the cards appended to the audience's card list, and the
+    message that does the same on a screen; None if the fragments have no such
+    list (another kind of step, or no loose cards under clusters) or it is empty."""
+    fid, list_id, admin, count_id = APPENDABLE[audience]
+    html = fragments.get(fid, "")
+    start = html.find(f' id="{list_id}">')
+    end = html.find("</ul>", start)
+    if start < 0 or end < 0:
+        return None
+    items = tpl_render(lang, "_partials/cards_added.html", cards=added, admin=admin)
+    message = f'<ul hx-swap-oob="beforeend:#{list_id}">{items}</ul>'
+    spliced = html[:end] + items + html[end:]
+    if count_id:
+        if '<li class="empty">' in html[start:end]:
+            return None  # "no cards yet" goes: render it whole
+        old = f'<span class="count" id="{count_id}">{before}</span>'
+        new = f'<span class="count" id="{count_id}">{before + len(added)}</span>'
+        if spliced.count(old) != 1:
+            return None
+        spliced = spliced.replace(old, new)
+        message += new
+    return {**fragments, fid: spliced}, message
 
 
 def _dataclass_instance(value: Any) -> bool:
@@ -225,10 +316,13 @@ class Broadcaster:
     caches: dict[str, RoomCache] = field(default_factory=dict)
     min_interval: float = MIN_INTERVAL
     renders: int = 0  # renders of the big screens (tests, figures)
+    fast_sends: int = 0  # small fragments sent on their own (`render.FAST`)
+    appends: int = 0  # cards appended to a big screen instead of rendering it
     _presence_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _render_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _dirty: dict[str, set[str]] = field(default_factory=dict)  # audiences to render later
     _rendering: dict[str, set[str]] = field(default_factory=dict)  # being rendered now
+    _rendering_state: dict[str, SessionState] = field(default_factory=dict)  # ...from this
     _generation: dict[str, int] = field(default_factory=dict)  # bumped by flush
     _next: dict[tuple[str, str], float] = field(default_factory=dict)  # (session, audience)
     _fresh: dict[str, set[int]] = field(default_factory=dict)  # snapshot newer than `shown`
@@ -261,6 +355,7 @@ class Broadcaster:
         self._privates.pop(session_id, None)
         self._known.pop(session_id, None)
         self._fresh.pop(session_id, None)
+        self._rendering_state.pop(session_id, None)
         for key in [k for k in self._memo if k[0] == session_id]:
             del self._memo[key]
 
@@ -276,8 +371,11 @@ class Broadcaster:
         who = with_ballot_senders(batch, affected(batch.events, live.state))
         room = self.room(session_id)
         if room is not None:
+            self._fast(session_id, live.state, room)
             self._phones(session_id, live.state, room, who)
-        self._later(session_id, BIG_SCREENS)
+        later = [a for a in BIG_SCREENS if not self._append(session_id, a, live.state)]
+        if later:
+            self._later(session_id, later)
 
     def refresh(self, session_id: str, state: SessionState, who: set[str] | None = None) -> None:
         """Render every audience now and send what changed; `who`: private views to redo."""
@@ -354,6 +452,71 @@ class Broadcaster:
             if out.text:
                 client.offer(out)
 
+    def _fast(self, session_id: str, state: SessionState, room: Room) -> None:
+        """The small fragments of `render.FAST`, now, to the screens shown them
+        before, if they changed (a screen not yet shown anything gets them in its
+        snapshot or its audience's next render)."""
+        cache = self.caches.get(session_id)
+        if cache is None:
+            return
+        for audience, ids in render.FAST.items():
+            shown = cache.shown.get(audience)
+            if shown is None or not self.hub.count(session_id, audience):
+                continue
+            now = self.clock()
+            changed = {}
+            for fid in ids:
+                html = render.render_fragment(state, room, audience, fid, now)
+                if shown.get(fid) != html:
+                    changed[fid] = html
+            if changed:
+                cache.shown[audience] = {**shown, **changed}
+                self.fast_sends += 1
+                self.hub.broadcast(session_id, {audience: "".join(changed.values())})
+
+    def _append(self, session_id: str, audience: str, state: SessionState) -> bool:
+        """Bring a big screen to `state` by appending cards, if that is all that
+        changed (see `cards_added`); False: it needs rendering."""
+        if audience in self._dirty.get(session_id, ()):
+            return False  # a render is due anyway, and will show the cards
+        if audience in self._rendering.get(session_id, ()):
+            # The render under way appends them before it sends (`_render_later`).
+            started = self._rendering_state.get(session_id)
+            return started is not None and cards_added(started, state) is not None
+        if not self.hub.count(session_id, audience):
+            return False
+        cache = self.caches.get(session_id)
+        shown = None if cache is None else cache.shown.get(audience)
+        was = self._shown_state.get(session_id, {}).get(audience)
+        if cache is None or shown is None or was is None:
+            return False
+        if was is state:
+            return True
+        found = cards_added(was, state)
+        room = self.room_of(session_id)
+        spliced = None
+        if found is not None and room is not None:
+            spliced = append_cards(shown, audience, *found, room.lang)
+        if spliced is None:
+            return False
+        fragments, message = spliced
+        cache.shown[audience] = fragments
+        self._shown_state[session_id][audience] = state
+        self.appends += 1
+        fresh = self._fresh.get(session_id, set())
+        clients = self.hub.clients(session_id, audience)
+        mine = {c.id for c in clients} & fresh
+        if not mine:
+            self.hub.broadcast(session_id, {audience: message})
+            return True
+        # Screens whose snapshot is newer than what the others were sent may
+        # have these cards already: they get the whole fragments instead.
+        fresh -= mine
+        plain, whole = Outgoing(message), Outgoing("".join(fragments.values()))
+        for client in clients:
+            client.offer(whole if client.id in mine else plain)
+        return True
+
     def _render(self, state: SessionState, room: Room, audience: str) -> render.Fragments:
         return render.render_audience(state, room, audience, self.clock())
 
@@ -426,6 +589,7 @@ class Broadcaster:
         loop = asyncio.get_running_loop()
         generation = self._generation.get(session_id, 0)
         self._rendering[session_id] = audiences
+        self._rendering_state[session_id] = state
         try:
             for audience in (*BIG_SCREENS, "participant"):
                 if audience not in audiences or not self.hub.count(session_id, audience):
@@ -436,7 +600,11 @@ class Broadcaster:
                 fragments: render.Fragments = {}
                 cost = 0.0
                 ctx = render.context(state, room, self.clock())
+                fast = render.FAST.get(audience, ())
                 for fragment_id, template in render.FRAGMENTS[audience]:
+                    if fragment_id in fast:
+                        fragments[fragment_id] = ""  # below, from the newest state
+                        continue
                     inputs = INPUTS.get(fragment_id)
                     key = None if inputs is None else inputs(state, room)
                     memo = self._memo.get((session_id, fragment_id))
@@ -451,13 +619,35 @@ class Broadcaster:
                     await asyncio.sleep(0)  # a commit or an ack may go first
                     if self._generation.get(session_id, 0) != generation:
                         return  # flushed meanwhile: that render is newer than this one
-                self._send(session_id, audience, state, fragments)
+                newest = self.state_of(session_id) or state
+                sent_state = state
+                if newest is not state:
+                    # Cards came meanwhile (`_append` left them to this render).
+                    found = cards_added(state, newest)
+                    spliced = None
+                    if found is not None:
+                        spliced = append_cards(fragments, audience, *found, room.lang)
+                    if spliced is not None:
+                        fragments, sent_state = spliced[0], newest
+                    else:
+                        self._later(session_id, {audience})  # to be sure: once more
+                if fast:
+                    # Batches may have come meanwhile, and `_fast` shown their
+                    # count: these go out from the newest state, never an older one.
+                    now = self.clock()
+                    for fragment_id in fast:
+                        fragments[fragment_id] = render.render_fragment(
+                            newest, room, audience, fragment_id, now
+                        )
+                self._send(session_id, audience, sent_state, fragments)
+                audiences.discard(audience)  # sent: cards from now on are appended to it
                 # A screen that is dear to render is rendered less often: at most
                 # 1/COST_SHARE of the time goes to re-rendering it in a burst.
                 pause = max(self.min_interval, COST_SHARE * cost)
                 self._next[(session_id, audience)] = loop.time() + pause
         finally:
             self._rendering.pop(session_id, None)
+            self._rendering_state.pop(session_id, None)
 
     # -- screens that connect ------------------------------------------------------------
 

@@ -44,6 +44,16 @@ FRAGMENTS: Mapping[str, tuple[tuple[str, str], ...]] = {
 }
 PRIVATE = "participant/_me.html"
 
+# Small fragments a room watches change in a burst, cheap to render whatever the
+# size of the session: sent after every batch on their own, from the newest
+# state, rather than in the big screen's coalesced render (server/web/broadcast.py).
+FAST: Mapping[str, tuple[str, ...]] = {
+    "projector": ("p-poll-count",),
+}
+TEMPLATES: Mapping[tuple[str, str], str] = {
+    (audience, fid): tpl for audience, pairs in FRAGMENTS.items() for fid, tpl in pairs
+}
+
 
 @dataclass(frozen=True)
 class Room:
@@ -72,6 +82,10 @@ def context(state: SessionState, room: Room, now: float) -> dict[str, Any]:
 def render_audience(state: SessionState, room: Room, audience: str, now: float) -> Fragments:
     ctx = context(state, room, now)
     return {fid: render(room.lang, tpl, **ctx) for fid, tpl in FRAGMENTS[audience]}
+
+
+def render_fragment(state: SessionState, room: Room, audience: str, fid: str, now: float) -> str:
+    return render(room.lang, TEMPLATES[(audience, fid)], **context(state, room, now))
 
 
 def render_private(state: SessionState, room: Room, participant_id: str, now: float) -> str:

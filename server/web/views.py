@@ -450,7 +450,10 @@ class ProjectorPoll:
 @dataclass(frozen=True)
 class MyPoll:
     """One poll as one phone sees it: the poll, this participant's own ballot, and
-    the result only once published. Hashable, so equal views render once."""
+    the result only once published. Hashable, so equal views render once: it
+    holds what the phone shows of its ballot, not the ballot's id, so phones
+    that voted alike share one rendering (in a burst: a handful, not one per
+    voter)."""
 
     poll_id: str
     question: str
@@ -461,16 +464,12 @@ class MyPoll:
     allow_change: bool
     anonymous: bool
     runoff: bool
-    ballot_id: str | None
+    voted: bool
     chosen: tuple[str, ...]  # choice, approval, rank (best first)
     numbers: tuple[tuple[str, int], ...]  # dot, score
     can_vote: bool
     dots_left: int | None
     result: PollResult | None
-
-    @property
-    def voted(self) -> bool:
-        return self.ballot_id is not None
 
     def number(self, option_id: str) -> int:
         return dict(self.numbers).get(option_id, 0)
@@ -541,7 +540,7 @@ def my_poll(poll: PollState, view: ParticipantPollView) -> MyPoll:
         allow_change=poll.allow_change,
         anonymous=poll.anonymous,
         runoff=poll.runoff_of is not None,
-        ballot_id=None if ballot is None else ballot.ballot_id,
+        voted=ballot is not None,
         chosen=chosen,
         numbers=numbers,
         can_vote=view.can_vote,
