@@ -184,14 +184,26 @@ async def step_changes(
     }, sizes
 
 
-async def burst(fleets: Sequence[Fleet], wall: Screen, spread: float, run: str) -> dict[str, Any]:
+def cpu_ms_per_item(server: Server | None, since: float, items: int) -> float | None:
+    """The server's CPU time per item over a burst (its renders included). On a
+    shared machine latencies grow with the others' load; this hardly does."""
+    if server is None or not items:
+        return None
+    return round((server.cpu_s() - since) * 1000 / items, 3)
+
+
+async def burst(
+    fleets: Sequence[Fleet], wall: Screen, spread: float, run: str, server: Server | None = None
+) -> dict[str, Any]:
     start_at = time.time() + 1.0
+    cpu = server.cpu_s() if server else 0.0
     replies = await all_fleets(
         fleets, "burst", spread=spread, start_at=start_at, run=run, timeout=90
     )
     items = [item for reply in replies for item in reply["items"]]
     missing = sum(reply["missing"] for reply in replies)
     await asyncio.sleep(1.0)  # the last renders reach the projector
+    cpu_per_item = cpu_ms_per_item(server, cpu, len(items))
     on_wall = first_on_wall(wall, start_at - 1)
     acks = [acked - sent for _, _, sent, acked in items]
     shown = [on_wall[text] - sent for _, text, sent, _ in items if text in on_wall]
@@ -205,6 +217,7 @@ async def burst(fleets: Sequence[Fleet], wall: Screen, spread: float, run: str) 
         "projector": {**summary(shown), "not_shown": len(items) - len(shown)},
         "span_s": round(span, 3),
         "durable_items_per_s": round(len(items) / span, 1) if span > 0 else None,
+        "server_cpu_ms_per_item": cpu_per_item,
     }
 
 
@@ -225,6 +238,7 @@ async def ballot_burst(
     run: str,
     poll_id: str,
     payload: Any,
+    server: Server | None = None,
 ) -> dict[str, Any]:
     """Every phone casts one ballot; the projector shows the count of ballots."""
     await fac.send(type="go_to_step", step_id=poll_id)
@@ -232,6 +246,7 @@ async def ballot_burst(
     await fac.send(type="open_poll", poll_id=poll_id)
     await asyncio.sleep(1.5)
     start_at = time.time() + 1.0
+    cpu = server.cpu_s() if server else 0.0
     replies = await all_fleets(
         fleets,
         "burst",
@@ -245,6 +260,7 @@ async def ballot_burst(
     items = [item for reply in replies for item in reply["items"]]
     missing = sum(reply["missing"] for reply in replies)
     await asyncio.sleep(1.0)
+    cpu_per_item = cpu_ms_per_item(server, cpu, len(items))
     counts = [
         (at, int(n))
         for at, message in wall.messages
@@ -269,6 +285,7 @@ async def ballot_burst(
         "final_count_on_wall": counts[-1][1] if counts else None,
         "span_s": round(span, 3),
         "durable_ballots_per_s": round(len(items) / span, 1) if span > 0 else None,
+        "server_cpu_ms_per_item": cpu_per_item,
     }
 
 
@@ -353,7 +370,9 @@ async def single(
         say(
             f"{out['connected']} connected in {out['connect_s']} s; {out['memory_per_connection_kib']} KiB each"
         )
+        cpu = server.cpu_s()
         steps, sizes = await step_changes(setup, fac, fleets, repeats, probe)
+        steps["server_cpu_ms_per_change"] = round((server.cpu_s() - cpu) * 1000 / repeats, 1)
         out["step_change"] = steps
         out["step_message_bytes"] = int(statistics.median(sizes)) if sizes else None
         say(f"step change to all: p50 {steps['p50_ms']} ms, p99 {steps['p99_ms']} ms")
@@ -361,22 +380,22 @@ async def single(
             return out
         await fac.send(type="go_to_step", step_id=CARD_STEP)
         await asyncio.sleep(1.5)
-        out["burst_spread_2s"] = await burst(fleets, wall, 2.0, "b1")
+        out["burst_spread_2s"] = await burst(fleets, wall, 2.0, "b1", server)
         say("burst over 2 s:", json.dumps(out["burst_spread_2s"]))
         await asyncio.sleep(2.0)
-        out["burst_within_0_5s"] = await burst(fleets, wall, 0.5, "b2")
+        out["burst_within_0_5s"] = await burst(fleets, wall, 0.5, "b2", server)
         say("burst within 0.5 s:", json.dumps(out["burst_within_0_5s"]))
         await asyncio.sleep(2.0)
         if ballots_available():
             dots = {"fa1": 3, "fa2": 2}
             out["ballots_spread_2s"] = await ballot_burst(
-                fac, fleets, wall, 2.0, "v1", DOT_POLL, dots
+                fac, fleets, wall, 2.0, "v1", DOT_POLL, dots, server
             )
             say("ballots over 2 s:", json.dumps(out["ballots_spread_2s"]))
             await asyncio.sleep(2.0)
             order = ["fa2", "fa1", "fa3"]
             out["ballots_within_0_5s"] = await ballot_burst(
-                fac, fleets, wall, 0.5, "v2", RANK_POLL, order
+                fac, fleets, wall, 0.5, "v2", RANK_POLL, order, server
             )
             say("ballots within 0.5 s:", json.dumps(out["ballots_within_0_5s"]))
             await fac.send(type="go_to_step", step_id=CARD_STEP)

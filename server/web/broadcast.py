@@ -246,7 +246,9 @@ class Privates:
     A private view renders the same whatever else the state holds (which is
     why a phone whose view is unchanged is sent nothing), so renderings are
     kept per session across states in `known`, up to a bound: a phone that
-    returns to a step, or reconnects, costs a lookup. Views that differ only
+    returns to a step, or reconnects, costs a lookup. So are the shapes below
+    (`shapes`): in a burst of ballots each batch brings a few voters, and
+    without them every batch would render its first two voters again. Views that differ only
     by the name are rendered once with a stand-in and the escaped name put in
     by replacement, once a second such view has shown (against its own real
     rendering) that the replacement gives the same; a template that does more
@@ -254,13 +256,17 @@ class Privates:
     """
 
     def __init__(
-        self, state: SessionState, room: Room, known: dict[Any, str] | None = None
+        self,
+        state: SessionState,
+        room: Room,
+        known: dict[Any, str] | None = None,
+        shapes: dict[Any, tuple[str, str] | str | None] | None = None,
     ) -> None:
         self.state = state
         self.room = room
         self._view_state: Any = _Indexed(state)
         self._html: dict[Any, str] = {} if known is None else known
-        self._shapes: dict[Any, tuple[str, str] | str | None] = {}
+        self._shapes: dict[Any, tuple[str, str] | str | None] = {} if shapes is None else shapes
         self.renders = 0
 
     def model(self, participant_id: str) -> Any:
@@ -285,6 +291,8 @@ class Privates:
             seen = self._shapes.get(shape, _UNSET)
             if seen is _UNSET:  # the first of its shape: render it, remember how it went
                 html = self._render(model)
+                if len(self._shapes) >= KNOWN_MAX:
+                    self._shapes.clear()
                 self._shapes[shape] = (name, html)
             elif isinstance(seen, tuple):  # the second: does the name simply go in?
                 template = self._render(shape)
@@ -329,6 +337,7 @@ class Broadcaster:
     _shown_state: dict[str, dict[str, SessionState]] = field(default_factory=dict)
     _privates: dict[str, Privates] = field(default_factory=dict)
     _known: dict[str, dict[Any, str]] = field(default_factory=dict)  # private renderings
+    _shapes: dict[str, dict[Any, Any]] = field(default_factory=dict)  # ...and their shapes
     _memo: dict[tuple[str, str], tuple[Any, str]] = field(default_factory=dict)  # see INPUTS
 
     def room(self, session_id: str) -> Room | None:
@@ -344,9 +353,11 @@ class Broadcaster:
         quiet = dataclasses.replace(room, connected=frozenset())
         if found is None or found.state is not state or found.room != quiet:
             known = self._known.setdefault(session_id, {})
+            shapes = self._shapes.setdefault(session_id, {})
             if found is not None and found.room != quiet:
                 known.clear()
-            found = self._privates[session_id] = Privates(state, quiet, known)
+                shapes.clear()
+            found = self._privates[session_id] = Privates(state, quiet, known, shapes)
         return found
 
     def _forget_session(self, session_id: str) -> None:
@@ -354,6 +365,7 @@ class Broadcaster:
         self._shown_state.pop(session_id, None)
         self._privates.pop(session_id, None)
         self._known.pop(session_id, None)
+        self._shapes.pop(session_id, None)
         self._fresh.pop(session_id, None)
         self._rendering_state.pop(session_id, None)
         for key in [k for k in self._memo if k[0] == session_id]:
@@ -717,3 +729,4 @@ class Broadcaster:
         self._fresh.clear()
         self._privates.clear()
         self._known.clear()
+        self._shapes.clear()

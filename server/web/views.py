@@ -105,7 +105,9 @@ class SessionView:
 
     @property
     def connected_count(self) -> int:
-        return sum(1 for p in self.people if p.connected)
+        # Without sorting everyone into `people`: the status line and the live
+        # count ask for it on every render of the facilitator's screen.
+        return sum(1 for pid in self.s.participants if pid in self.connected)
 
     def role_title(self, role_id: str | None) -> str | None:
         if role_id is None:
