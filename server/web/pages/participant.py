@@ -162,8 +162,9 @@ async def session_page(request: Request) -> Response:
                 at_door="ended" if live.state.status is SessionStatus.ENDED else at_door,
                 person=lobby.knocks(live.state)[pid].name if pid and at_door != "none" else "",
             )
-            if at_door == "waiting" and live.state.status is not SessionStatus.ENDED:
-                response.headers["Refresh"] = "4"  # until the facilitator lets them in
+            # No Refresh header: reloading every few seconds restarts a screen reader
+            # (WCAG 2.2.1). app.js asks in the background until the door opens, and
+            # the page has a "Check again" link without scripts.
             return response
         return await page(
             request,
