@@ -483,6 +483,29 @@ def _rank_rows(
     return tuple(rows)
 
 
+# Parsed ballots, kept per payload object: a live count (the facilitator's
+# screen during a vote) counts the same ballots again after every few new
+# ones, and parsing is most of a count's work. A payload is never changed once
+# it is in a ballot; the entry holds the object itself, so an object that
+# later gets the same id() is not mistaken for it.
+_PARSED: dict[tuple[int, PollRules, frozenset[str], int], tuple[object, _Parsed]] = {}
+PARSED_MAX = 20_000
+
+
+def _parse_kept(
+    rules: PollRules, known: frozenset[str], option_count: int, payload: object
+) -> _Parsed:
+    key = (id(payload), rules, known, option_count)
+    found = _PARSED.get(key)
+    if found is not None and found[0] is payload:
+        return found[1]
+    parsed = _parse(rules, known, option_count, payload)  # raises for a bad one: not kept
+    if len(_PARSED) >= PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = (payload, parsed)
+    return parsed
+
+
 def tally(
     rules: PollRules,
     options: Sequence[tuple[str, str]],
@@ -508,7 +531,7 @@ def tally(
     count = 0
     for index, payload in enumerate(ballots):
         try:
-            parsed = _parse(rules, known, n, payload)
+            parsed = _parse_kept(rules, known, n, payload)
         except InvalidBallotError as error:
             raise InvalidBallotError(error.reason, index) from None
         count += 1

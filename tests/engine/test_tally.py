@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server.engine import tally as tally_module
 from server.engine.tally import (
     Cutoff,
     InvalidBallotError,
@@ -721,3 +722,46 @@ def test_score_mean_is_exact(scores: list[int]) -> None:
     assert stats is not None
     assert stats.mean == statistics.mean(scores)
     assert stats.median == statistics.median(scores)
+
+
+# --------------------------------------------------------------------------
+# Parsed ballots are kept between counts (a live count re-counts the same ballots)
+# --------------------------------------------------------------------------
+
+
+def fresh_count(rules: PollRules, options: list[tuple[str, str]], ballots: list[Any]) -> PollResult:
+    tally_module._PARSED.clear()
+    return tally(rules, options, ballots)
+
+
+@given(any_polls, st.data())
+def test_a_count_of_kept_ballots_is_a_fresh_count(
+    poll: tuple[PollRules, list[tuple[str, str]], list[Any]], data: st.DataObject
+) -> None:
+    rules, options, ballots = poll
+    expected = fresh_count(rules, options, ballots)
+    # counted again, with more ballots and in another order: the same objects
+    assert tally(rules, options, ballots) == expected
+    more = data.draw(st.permutations(ballots))
+    assert tally(rules, options, more) == fresh_count(rules, options, more)
+
+
+def test_kept_ballots_are_kept_per_poll_rules_and_options() -> None:
+    ballot = {"a": 3, "b": 2}
+    five, three = PollRules(PollType.DOT, dots=5), PollRules(PollType.DOT, dots=3)
+    assert summary(tally(five, ABC, [ballot]))[0] == ("a", 3, 1, False)
+    with pytest.raises(InvalidBallotError):  # the same object under other rules
+        tally(three, ABC, [ballot])
+    with pytest.raises(InvalidBallotError):  # ... and with other options
+        tally(five, [("a", "Alpha"), ("c", "Gamma")], [ballot])
+    bad = {"a": 6}
+    for _ in range(2):  # a bad ballot is refused every time, never kept
+        with pytest.raises(InvalidBallotError):
+            tally(five, ABC, [bad])
+
+
+def test_kept_ballots_are_bounded() -> None:
+    rules = PollRules(PollType.APPROVAL)
+    tally_module._PARSED.clear()
+    tally(rules, ABC, [["a"] for _ in range(tally_module.PARSED_MAX + 10)])
+    assert len(tally_module._PARSED) <= tally_module.PARSED_MAX
