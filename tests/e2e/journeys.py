@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DemoServer
@@ -34,18 +36,27 @@ def join_phone(browser: Browser, demo: DemoServer, name: str, door: Page | None 
 
 
 def join_phones(browser: Browser, demo: DemoServer, names: list[str]) -> list[Page]:
-    """Many phones join a workshop (no lobby) by typing the code, side by side:
-    each step is started on every phone before the first is waited for."""
-    phones = [
-        browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
-        for _ in names
-    ]
-    for phone in phones:
-        phone.goto(demo.base + "/", wait_until="commit")
-    for phone, name in zip(phones, names, strict=True):
-        phone.fill("#code", demo.code.lower())
-        phone.fill("#name", name)
-        phone.click("form[action='/join'] button", no_wait_after=True)
+    """A crowd of phones joins a workshop (no lobby) with the code, side by side.
+
+    Each phone posts the join form from its own context (the form's CSRF token
+    and cookie included) and then opens the live page: one page load per phone
+    instead of two. `join_phone` types the code in the form as a person does.
+    """
+    phones = []
+    for name in names:
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        front = context.request.get(demo.base + "/")
+        token = re.search(r'name="csrf" value="([^"]+)"', front.text())
+        assert token, front.text()
+        joined = context.request.post(
+            demo.base + "/join",
+            form={"code": demo.code.lower(), "name": name, "csrf": token.group(1)},
+            max_redirects=0,
+        )
+        assert joined.status in (302, 303), joined.text()
+        phone = context.new_page()
+        phone.goto(demo.base + str(joined.headers["location"]), wait_until="commit")
+        phones.append(phone)
     for phone in phones:
         expect(phone.locator("#m-stage")).to_be_visible(timeout=20_000)
         expect(phone.locator(".conn")).to_have_attribute("data-state", "online")
