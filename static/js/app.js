@@ -4,6 +4,28 @@
 (function () {
   "use strict";
   var offset = 0; // server clock minus this clock, in ms
+  var runningDeadline = null, announcedEnd = null; // the timer's end, said once
+
+  // -- screen readers: one polite live region (#announce, _partials/announce.html)
+  // outside the fragments htmx swaps, so it is in place before its text changes.
+  // It says the new step when the step changes and "time is up" when the timer
+  // ends; the swapped fragments themselves are not live regions (a whole stage
+  // read out on every card would drown the room).
+  function announcer() { return document.getElementById("announce"); }
+  function announce(text) {
+    var el = announcer();
+    if (!el || !text) return;
+    el.textContent = "";
+    setTimeout(function () { el.textContent = text; }, 100);
+  }
+  var lastStage = null;
+  function stageChanged() {
+    var stage = document.querySelector("[data-announce]");
+    if (!stage) return;
+    var text = stage.getAttribute("data-announce");
+    if (lastStage !== null && text && text !== lastStage) announce(text);
+    lastStage = text;
+  }
 
   function readClock() {
     var el = document.getElementById("clock");
@@ -32,9 +54,15 @@
       var shown = mmss(left);
       if (digits && digits.textContent !== shown) digits.textContent = shown;
       var expired = left <= 0;
+      if (!expired) { runningDeadline = deadline; }
       if (expired && !t.classList.contains("is-expired")) {
         t.classList.add("is-expired");
-        t.setAttribute("aria-live", "assertive");
+      }
+      // Say it once, on the screen that saw this very timer run out (not on a
+      // reload long after); the digits themselves stay quiet (role=timer).
+      if (expired && deadline === runningDeadline && announcedEnd !== deadline) {
+        announcedEnd = deadline;
+        announce(announcer() && announcer().getAttribute("data-text-timer-end"));
       }
     }
   }
@@ -329,12 +357,60 @@
   }
   if (window.htmx) { window.htmx.config.wsReconnectDelay = reconnectDelay; }
 
+  // -- keyboard: focus survives a fragment swap ----------------------------------
+  // The ws extension replaces whole fragments, so the control a keyboard user just
+  // pressed (Next step, Next speaker, -1 min) is gone and focus would fall back to
+  // the top of the page. Note what had focus, and put it on its new twin.
+  var focusKey = null;
+  function keyOf(el) {
+    if (!el || el === document.body || !el.closest) return null;
+    var holder = el.parentElement && el.parentElement.closest("[id]");
+    var type = "";
+    try { type = JSON.parse(el.getAttribute("hx-vals") || "{}").type || ""; } catch (e) { type = ""; }
+    return { id: el.id, holder: holder ? holder.id : "", tag: el.tagName, type: type,
+             name: el.getAttribute("name") || "", text: (el.textContent || "").trim() };
+  }
+  function twinOf(key) {
+    if (key.id) return document.getElementById(key.id);
+    var holder = key.holder ? document.getElementById(key.holder) : document.body;
+    if (!holder) return null;
+    var all = holder.querySelectorAll(key.tag);
+    for (var i = 0; i < all.length; i++) {
+      var k = keyOf(all[i]);
+      if (k.type === key.type && k.name === key.name && k.text === key.text) return all[i];
+    }
+    return null;
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function () {
+    focusKey = keyOf(document.activeElement);
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    stageChanged();
+    var active = document.activeElement;
+    if (!focusKey || (active && active !== document.body && active.isConnected)) return;
+    var twin = twinOf(focusKey);
+    if (twin && !twin.disabled) twin.focus();
+  });
+
+  // -- the waiting room of a case meeting (participant/lobby.html) ---------------
+  // Asks in the background until the facilitator has answered, then loads the
+  // page: no timed reload that would restart a screen reader (WCAG 2.2.1).
+  function doorCheck() {
+    if (!document.querySelector("[data-door='waiting']") || !window.fetch) return;
+    setInterval(function () {
+      fetch(location.href, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) { if (html.indexOf('data-door="waiting"') < 0) location.reload(); })
+        .catch(function () {});
+    }, 2000);
+  }
+
   function wake() {
     if (navigator.wakeLock && document.visibilityState === "visible" && document.querySelector(".live")) {
       navigator.wakeLock.request("screen").catch(function () {});
     }
   }
   document.addEventListener("visibilitychange", wake);
-  document.addEventListener("DOMContentLoaded", function () { readClock(); tick(); wake(); });
+  document.addEventListener("DOMContentLoaded", function () { readClock(); tick(); wake(); stageChanged(); doorCheck(); });
   setInterval(tick, 250);
 })();
