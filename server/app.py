@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.privacy import logs
+from server.realtime import quietgc
 from server.settings import Settings
 from server.web.pages.common import error
 from server.web.routes import routes
@@ -67,16 +69,32 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return await error(request, 500, "Something went wrong. Please try again.")
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, quiet_gc: bool = False) -> Starlette:
+    """`quiet_gc`: full garbage collections only at quiet moments
+    (server/realtime/quietgc.py); `serve` asks for it, tests do not."""
     logs.install()  # no case text, CPR numbers or link secrets in any log (server/privacy/logs.py)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = Services.open(settings)
         app.state.services = services
+        collector: asyncio.Task[None] | None = None
+        thresholds = None
+        if quiet_gc:
+            thresholds = quietgc.take_over()
+            collector = asyncio.create_task(
+                quietgc.QuietCollector(lambda: services.broadcaster.busy_at).run(),
+                name="quiet-gc",
+            )
         try:
             yield
         finally:
+            if collector is not None:
+                collector.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await collector
+            if thresholds is not None:
+                quietgc.give_back(thresholds)
             await services.close()
 
     return Starlette(

@@ -55,7 +55,7 @@ def worker_app() -> object:
     """The app factory each of `serve --workers N`'s processes calls."""
     from server.app import create_app
 
-    app = create_app(from_env())
+    app = create_app(from_env(), quiet_gc=True)
     _freeze_imports()
     return app
 
@@ -96,7 +96,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         )
         Multiprocess(config, sockets=[sock]).run()
         return
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, **options))
+    app = create_app(settings, quiet_gc=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options))
     _freeze_imports()
     server.run(sockets=[sock])
     if not server.started:

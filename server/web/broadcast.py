@@ -326,6 +326,7 @@ class Broadcaster:
     renders: int = 0  # renders of the big screens (tests, figures)
     fast_sends: int = 0  # small fragments sent on their own (`render.FAST`)
     appends: int = 0  # cards appended to a big screen instead of rendering it
+    busy_at: float = 0.0  # time.monotonic() of the last batch or snapshot (quietgc.py)
     _presence_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _render_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _dirty: dict[str, set[str]] = field(default_factory=dict)  # audiences to render later
@@ -374,6 +375,7 @@ class Broadcaster:
     # -- after a commit ----------------------------------------------------------------
 
     async def publish(self, live: LiveSession, batch: Batch) -> None:
+        self.busy_at = time.monotonic()
         session_id = live.session_id
         if session_id not in self.hub.rooms:
             # Nobody is watching here; whoever connects gets a snapshot and then
@@ -665,6 +667,7 @@ class Broadcaster:
 
     def snapshot(self, client: Client, state: SessionState) -> None:
         """Everything a screen shows, for a screen that just (re)connected."""
+        self.busy_at = time.monotonic()
         session_id = client.session_id
         room = self.room(session_id)
         if room is None:
