@@ -14,14 +14,15 @@ rather than opened three times.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.a11y import check, report, require_axe
+from tests.e2e.a11y import ROOT, check, report, require_axe
 from tests.e2e.conftest import DemoServer
 from tests.e2e.journeys import LAPTOP, PHONE, PROJECTOR, login
 
@@ -29,6 +30,71 @@ pytestmark = pytest.mark.browser
 
 LAPTOP_FIRST = ("laptop", "phone", "projector")
 PROJECTOR_FIRST = ("projector", "laptop", "phone")
+
+
+# No shipped script has a score vote, so the module's demo server also loads this one
+# (through a sitecustomize on the server's PYTHONPATH that adds a folder to the catalog).
+SCORE_SCRIPT = """\
+id: a11y-score
+title: Vurdering af indsatsområder
+session_type: implementation
+language: da
+duration: 10
+steps:
+  - id: vurdering
+    kind: poll
+    title: Hvor godt lykkes vi?
+    type: score
+    scale_min: 1
+    scale_max: 5
+    question: Giv hvert område en karakter fra 1 til 5.
+    options: [Tidlig opsporing, Barnets stemme, Opfølgning]
+"""
+SITECUSTOMIZE = """\
+import os
+if os.environ.get("TOVHOLDER_TEST_EXTRA_SCRIPTS"):
+    from pathlib import Path
+    from server import catalog
+
+    _load = catalog.Catalog.load.__func__
+
+    def _with_extra(cls, folder):
+        shipped = _load(cls, folder)
+        extra = _load(cls, Path(os.environ["TOVHOLDER_TEST_EXTRA_SCRIPTS"]))
+        return cls({**shipped.scripts, **extra.scripts})
+
+    catalog.Catalog.load = classmethod(_with_extra)
+"""
+
+
+@pytest.fixture(scope="module")
+def extra_scripts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], None]]:
+    """The environment that makes the next server load the score-vote script too."""
+    folder = tmp_path_factory.mktemp("a11y-scripts")
+    (folder / "a11y-score.yaml").write_text(SCORE_SCRIPT, encoding="utf-8")
+    (folder / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "TOVHOLDER_TEST_EXTRA_SCRIPTS")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(folder), str(ROOT), saved["PYTHONPATH"]) if p
+    )
+    os.environ["TOVHOLDER_TEST_EXTRA_SCRIPTS"] = str(folder)
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    yield restore
+    restore()
+
+
+@pytest.fixture(scope="module")
+def demo(extra_scripts: Callable[[], None], demo: DemoServer) -> DemoServer:
+    """conftest's demo server, started with the score-vote script in its catalog."""
+    extra_scripts()  # started: later servers get the environment as it was
+    return demo
 
 
 @pytest.fixture(scope="module")
@@ -316,6 +382,24 @@ def test_kvifa_round_and_the_listening_case_owner(
     problems += wall(screen, "round")
     problems += phone(other, "round-turn")
     problems += phone(owner, "listen")
+    assert not problems, report(problems)
+
+
+def test_score_ballot(
+    browser: Browser,
+    demo: DemoServer,
+    contexts: list[BrowserContext],
+    signed_in: dict[str, Any],
+) -> None:
+    require_axe()
+    fac = facilitator_page(browser, contexts, signed_in)
+    code, _ = create(fac, demo, "a11y-score")
+    mobile = join(browser, contexts, demo, code, "Bo")
+    fac.click("#f-status button")
+    poll_button(fac, "open_poll")
+    expect(mobile.locator("form[data-ballot=score] .score-row")).to_have_count(3)
+    mobile.locator(".score-row").nth(0).locator(".score-chip span").nth(3).click()
+    problems = phone(mobile, "ballot-score")
     assert not problems, report(problems)
 
 
