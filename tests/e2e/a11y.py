@@ -150,6 +150,14 @@ def projector_type(page: Page, screen: str) -> list[str]:
                 if (size < min) small.push(`"${text}" ${size}px`);
                 if (parseInt(style.fontWeight, 10) < 400) thin.push(`"${text}" weight ${style.fontWeight}`);
             }
+            // A chart's labels are SVG text scaled with the chart: measure them as drawn
+            // (a line's box is a little taller than its font size).
+            for (const text of document.querySelectorAll('svg text')) {
+                const box = text.getBoundingClientRect();
+                if (box.height && box.height < min) {
+                    small.push(`chart "${text.textContent.trim().slice(0, 30)}" ${box.height.toFixed(1)}px tall`);
+                }
+            }
             const body = parseFloat(getComputedStyle(document.body).fontSize);
             const title = document.querySelector('.p-title');
             const doc = document.documentElement;
