@@ -96,7 +96,7 @@ async def open_consultation(
 ) -> Opened:
     now = now or utcnow()
     text = str(days or "").strip()
-    if not text.isdigit() or not DAYS_MIN <= int(text) <= DAYS_MAX:
+    if not (text.isascii() and text.isdigit()) or not DAYS_MIN <= int(text) <= DAYS_MAX:
         raise refuse(
             N_("The consultation must be open for 1 to %(most)s days (1½-2 weeks is usual)."),
             most=DAYS_MAX,

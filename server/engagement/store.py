@@ -123,7 +123,7 @@ def _weeks(value: object, name: str, *, high: int = WEEKS_MAX) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= high:
         raise refuse(
             N_("%(field)s must be a whole number from 1 to %(high)s."), field=Msg(name), high=high
         )
@@ -140,7 +140,7 @@ def parse_date(value: object) -> date | None:
     except ValueError:
         pass
     parts = text.replace(".", "-").replace("/", "-").split("-")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
+    if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
         day, month, year = (int(p) for p in parts)
         try:
             return date(year if year > 99 else 2000 + year, month, day)

@@ -52,7 +52,11 @@ def _filters(request: Request) -> tuple[str | None, str | None, int | None]:
     engagement_id = q.get("engagement") or None
     action = q.get("action") or None
     before_raw = q.get("before", "")
-    before = int(before_raw) if before_raw.isdigit() and len(before_raw) < 12 else None
+    before = (
+        int(before_raw)
+        if before_raw.isascii() and before_raw.isdigit() and len(before_raw) < 12
+        else None
+    )
     if engagement_id is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", engagement_id):
         engagement_id = None
     if action is not None and action not in audit.ACTIONS:
