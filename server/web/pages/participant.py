@@ -15,7 +15,7 @@ from server.engine.commands import Join
 from server.engine.state import SessionStatus
 from server.store.repo import normalise_code
 from server.web.auth import csrf_ok, services
-from server.web.pages.common import error, page, redirect
+from server.web.pages.common import chosen_language, error, page, redirect
 from server.web.render import context, render_private
 
 COOKIE_PREFIX = "tv_p_"
@@ -171,7 +171,8 @@ async def session_page(request: Request) -> Response:
             "participant/join.html",
             code=row.join_code,
             error=None,
-            lang=room.lang,
+            # The session's language, unless this phone chose its own with the switch.
+            lang=chosen_language(request) or room.lang,
             lobby=lobby.required(live.state.script),
         )
     now = time.time()
