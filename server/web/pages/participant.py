@@ -19,7 +19,7 @@ from server.web.pages.common import chosen_language, error, page, redirect
 from server.web.render import context, render_private
 
 COOKIE_PREFIX = "tv_p_"
-JOIN_LIMIT = 20  # attempts a minute from one address
+JOIN_LIMIT = 20  # wrong codes a minute from one address
 
 
 def cookie_name(session_id: str) -> str:
