@@ -197,6 +197,10 @@ class SessionState:
             key=lambda c: (c.created_at, c.id),
         )
 
+    def cards_by(self, step_id: str, author_id: str) -> list[Card]:
+        """One participant's cards of a step, in wall order."""
+        return [c for c in self.cards_for(step_id) if c.author_id == author_id]
+
     def clusters_for(self, step_id: str) -> list[Cluster]:
         return [c for c in self.clusters.values() if c.step_id == step_id]
 

@@ -220,20 +220,30 @@ def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
 
 
 class _Indexed:
-    """The state as `views.private_view` reads it, with `cards_for` worked out
-    once per step rather than once per phone (it sorts every card of the step)."""
+    """The state as `views.private_view` reads it, with each step's cards sorted
+    and grouped by author once per state rather than once per phone: in a burst
+    every phone's own cards would otherwise be picked out of all of the step's."""
 
-    __slots__ = ("_cards", "_state")
+    __slots__ = ("_by_author", "_cards", "_state")
 
     def __init__(self, state: SessionState) -> None:
         self._state = state
-        self._cards: dict[str, Any] = {}
+        self._cards: dict[str, list[Card]] = {}
+        self._by_author: dict[str, dict[str, list[Card]]] = {}
 
-    def cards_for(self, step_id: str) -> Any:
+    def cards_for(self, step_id: str) -> list[Card]:
         found = self._cards.get(step_id)
         if found is None:
             found = self._cards[step_id] = self._state.cards_for(step_id)
         return found
+
+    def cards_by(self, step_id: str, author_id: str) -> list[Card]:
+        index = self._by_author.get(step_id)
+        if index is None:
+            index = self._by_author[step_id] = {}
+            for card in self.cards_for(step_id):
+                index.setdefault(card.author_id, []).append(card)
+        return index.get(author_id, [])
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._state, name)

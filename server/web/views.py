@@ -300,9 +300,7 @@ def private_view(state: SessionState, participant_id: str, voter_key: bytes = b"
         my_turn = rnd is not None and rnd.current == participant_id
     cards: tuple[tuple[str, str], ...] = ()
     if step is not None:
-        cards = tuple(
-            (c.id, c.text) for c in state.cards_for(step.id) if c.author_id == participant_id
-        )
+        cards = tuple((c.id, c.text) for c in state.cards_by(step.id, participant_id))
     return PrivateView(
         step_id=step.id if step else None,
         name=p.name if p else None,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from markupsafe import escape
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.engine import Actor, ActorRole, Command, CommandRejected
@@ -98,7 +100,29 @@ def flash(lang: str, message: str, kind: str = "error", ack: str | None = None) 
     about, so the phone stops resending that one (static/js/app.js).
     """
     msgid, params = parts(message)
-    return render(lang, "_partials/flash.html", message=msgid, params=params, kind=kind, ack=ack)
+    if params:  # a refusal's fields (rare): rendered as it is, and not kept
+        return render(
+            lang, "_partials/flash.html", message=msgid, params=params, kind=kind, ack=ack
+        )
+    html = _plain_flash(lang, msgid, kind, ack is not None)
+    return html if ack is None else html.replace(ACK_SLOT, str(escape(ack)))
+
+
+ACK_SLOT = "tv-ack-slot"
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_flash(lang: str, msgid: str, kind: str, with_ack: bool) -> str:
+    """A flash without fields, rendered once per language: a burst of a
+    thousand cards is answered with the same "saved" a thousand times."""
+    return render(
+        lang,
+        "_partials/flash.html",
+        message=msgid,
+        params={},
+        kind=kind,
+        ack=ACK_SLOT if with_ack else None,
+    )
 
 
 def _ack(command: Command) -> str | None:

@@ -56,6 +56,24 @@ def test_every_private_view_a_batch_changes_is_recomputed(
         assert who is None or changed <= who, (type(cmd).__name__, [type(e).__name__ for e in out])
 
 
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
+    program=st.lists(st.integers(0, 2**32 - 1), min_size=10, max_size=60),
+)
+def test_the_indexed_state_gives_every_phone_the_view_the_plain_state_gives(
+    first_step: str, program: list[int]
+) -> None:
+    """`Privates` reads a phone's own cards from an index built once per state."""
+    run = Run()
+    prepared(run, first_step)
+    for position, seed in enumerate(program):
+        run.do(draw_command(Dice(seed, position), run.state))
+        fast = Privates(run.state, ROOM)
+        for pid in PEOPLE:
+            assert fast.model(pid) == views.private_view(run.state, pid, KEY)
+
 NAMES = [
     "Anne",
     "Bo <b>fed</b>",
