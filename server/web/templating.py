@@ -68,6 +68,9 @@ def environment(lang: str, templates: Path = TEMPLATES) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates change with a deploy, which restarts the process: no stat()
+        # of every template (and of each one it includes) on every render.
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(pick(lang)), newstyle=True)  # type: ignore[attr-defined]
     language = pick(lang)
