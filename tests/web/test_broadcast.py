@@ -56,7 +56,6 @@ def test_every_private_view_a_batch_changes_is_recomputed(
         assert who is None or changed <= who, (type(cmd).__name__, [type(e).__name__ for e in out])
 
 
-
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
@@ -73,6 +72,7 @@ def test_the_indexed_state_gives_every_phone_the_view_the_plain_state_gives(
         fast = Privates(run.state, ROOM)
         for pid in PEOPLE:
             assert fast.model(pid) == views.private_view(run.state, pid, KEY)
+
 
 NAMES = [
     "Anne",
