@@ -13,6 +13,13 @@ batch again against the new state (a command that is no longer valid is
 refused, exactly as if it had arrived later). After a commit the worker
 announces only (session_id, seq) on the realtime backend; every other worker
 holding the session catches up from the log and renders for its own screens.
+
+Publishing costs about the same for one card as for ten (the phones' shared
+fragments, the projector's count, the big screens' copies), so when the
+participants' commands come fast their batches are published together, at
+most every PUBLISH_EVERY: each sender is still answered right after its
+commit, and only the screens' update waits (10 ms at most). A batch with a
+facilitator's command (a step change, a timer) is published at once.
 """
 
 from __future__ import annotations
@@ -27,7 +34,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
-from server.engine import Command, CommandRejected, Event, SessionState, apply_all, decide, replay
+from server.engine import (
+    ActorRole,
+    Command,
+    CommandRejected,
+    Event,
+    SessionState,
+    apply_all,
+    decide,
+    replay,
+)
 from server.realtime.backends import Backend, MemoryBackend
 from server.store.eventlog import EventLog
 
@@ -37,6 +53,7 @@ MAX_BATCH = 1000
 QUEUE_SIZE = 10_000
 CONFLICT_PATIENCE = 10.0  # seconds a batch keeps trying while other workers keep winning
 RESYNC_INTERVAL = 10.0  # seconds between checks of each live session against the log
+PUBLISH_EVERY = 0.01  # seconds: participants' batches that come faster are published together
 
 Clock = Callable[[], float]
 
@@ -83,6 +100,21 @@ def _no_announce(session_id: str, seq: int) -> None:
     return None
 
 
+def _participants_only(batch: Batch) -> bool:
+    """Only participants' commands (cards, ballots): their publishing may wait a little."""
+    return not batch.caught_up and all(
+        command.actor.role is ActorRole.PARTICIPANT for command, _ in batch.results
+    )
+
+
+def _merged(batches: Sequence[Batch]) -> Batch:
+    return Batch(
+        [r for b in batches for r in b.results],
+        batches[-1].seq,
+        [e for b in batches for e in b.caught_up],
+    )
+
+
 @dataclass(eq=False)
 class LiveSession:
     session_id: str
@@ -99,6 +131,8 @@ class LiveSession:
     _wanted: int = 0  # the highest seq another worker announced
     _check_log: bool = False
     _sync_waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    _unpublished: list[Batch] = field(default_factory=list)  # committed, not yet on the screens
+    _published_at: float = 0.0  # time.monotonic() of the last publish
 
     def start(self) -> None:
         if self.task is None:
@@ -110,6 +144,8 @@ class LiveSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
             self.task = None
+        if self._unpublished:  # committed and answered: the screens get it too
+            await self._flush()
         for waiter in self._sync_waiters:
             if not waiter.done():
                 waiter.set_exception(Unavailable())
@@ -155,7 +191,14 @@ class LiveSession:
 
     async def _run(self) -> None:
         while True:
-            await self._wake.wait()
+            wait = self._published_at + PUBLISH_EVERY - time.monotonic()
+            if self._unpublished and wait <= 0:
+                await self._flush()
+            elif self._unpublished:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+            else:
+                await self._wake.wait()
             self._wake.clear()
             await self._refresh()
             while not self.queue.empty():
@@ -165,10 +208,34 @@ class LiveSession:
                 while len(batch) < MAX_BATCH and not self.queue.empty():
                     batch.append(self.queue.get_nowait())
                 try:
-                    await self._commit(batch)
+                    done = await self._commit(batch)
                 except Exception:  # the loop must survive anything one batch does
                     log.exception("session %s: batch failed", self.session_id)
                     self._fail(batch)
+                    continue
+                if done is not None:
+                    self._unpublished.append(done)  # before any await: `stop` publishes it
+                    if self.announce is not _no_announce:
+                        # Other workers first: they catch up and render on their own
+                        # cores while this one renders for its screens.
+                        self.announce(self.session_id, self.seq)
+                        await asyncio.sleep(0)
+                    if not _participants_only(done) or (
+                        time.monotonic() - self._published_at >= PUBLISH_EVERY
+                    ):
+                        await self._flush()
+
+    async def _flush(self) -> None:
+        """Hand what was committed since the last publish to the publisher, as one batch."""
+        batches, self._unpublished = self._unpublished, []
+        if not batches:
+            return
+        self._published_at = time.monotonic()
+        batch = batches[0] if len(batches) == 1 else _merged(batches)
+        try:
+            await self.publish(self, batch)
+        except Exception:
+            log.exception("session %s: publishing failed", self.session_id)
 
     async def _refresh(self) -> None:
         waiters, self._sync_waiters = self._sync_waiters, []
@@ -194,10 +261,8 @@ class LiveSession:
             return 0
         self.state = apply_all(self.state, events)
         self.seq += len(events)
-        try:
-            await self.publish(self, Batch([], self.seq, events))
-        except Exception:
-            log.exception("session %s: publishing failed", self.session_id)
+        self._unpublished.append(Batch([], self.seq, events))
+        await self._flush()
         return len(events)
 
     def _decide(self, batch: Sequence[Pending]) -> tuple[SessionState, list[Result], list[Event]]:
@@ -213,7 +278,8 @@ class LiveSession:
             results.append(out)
         return state, results, events
 
-    async def _commit(self, batch: Sequence[Pending]) -> None:
+    async def _commit(self, batch: Sequence[Pending]) -> Batch | None:
+        """Decide, append and answer `batch`; returns what is to be published."""
         attempt = 0
         give_up = time.monotonic() + CONFLICT_PATIENCE
         while True:
@@ -240,13 +306,13 @@ class LiveSession:
                         continue
                     log.exception("session %s: append refused", self.session_id)
                     self._fail(batch)
-                    return
+                    return None
                 except Exception:
                     log.exception(
                         "session %s: could not write %d events", self.session_id, len(events)
                     )
                     self._fail(batch)
-                    return
+                    return None
                 self.seq += len(events)
                 self.state = state
             for p, out in zip(batch, results, strict=True):
@@ -257,25 +323,14 @@ class LiveSession:
                             p.answer(out)
                         except Exception:
                             log.exception("session %s: answering failed", self.session_id)
-            if events:
-                if self.announce is not _no_announce:
-                    # Other workers first: they catch up and render on their own
-                    # cores while this one renders for its screens.
-                    self.announce(self.session_id, self.seq)
-                    await asyncio.sleep(0)
-                try:
-                    await self.publish(
-                        self,
-                        Batch(
-                            [(p.command, out) for p, out in zip(batch, results, strict=True)],
-                            self.seq,
-                        ),
-                    )
-                except Exception:
-                    log.exception("session %s: publishing failed", self.session_id)
-            return
+            if not events:
+                return None
+            return Batch(
+                [(p.command, out) for p, out in zip(batch, results, strict=True)], self.seq
+            )
         log.error("session %s: gave up after %d conflicting appends", self.session_id, attempt)
         self._fail(batch)
+        return None
 
     @staticmethod
     def _fail(batch: Sequence[Pending]) -> None:

@@ -123,13 +123,30 @@ def own_ballot(poll: PollState, voter: str) -> Ballot | None:
     return poll.ballots.get(voter)
 
 
+# The count of a poll state, by identity: the facilitator's live count and the
+# projector both ask for it after a batch, and a poll the batch did not touch
+# is the same object as before. The object is kept beside its count, so a poll
+# made later that gets the same id() is not mistaken for it.
+_COUNTED: dict[int, tuple[PollState, PollResult | None]] = {}
+COUNTED_MAX = 256
+
+
 def count(poll: PollState) -> PollResult | None:
     """Count the ballots now in `poll` (None if they cannot be counted)."""
+    found = _COUNTED.get(id(poll))
+    if found is not None and found[0] is poll:
+        return found[1]
     voters = sorted(poll.ballots)
     try:
-        return tally(poll.rules, poll.options, [poll.ballots[v].payload for v in voters])
+        result: PollResult | None = tally(
+            poll.rules, poll.options, [poll.ballots[v].payload for v in voters]
+        )
     except ValueError:
-        return None
+        result = None
+    if len(_COUNTED) >= COUNTED_MAX:
+        _COUNTED.clear()
+    _COUNTED[id(poll)] = (poll, result)
+    return result
 
 
 def live_result(poll: PollState) -> PollResult | None:

@@ -138,24 +138,38 @@ def cards_added(old: SessionState, new: SessionState) -> tuple[list[Card], int] 
     current step's cards `old` had) when that is all that differs (the engine
     replaces only what it changes, so everything else is the same objects) and
     each new card is loose and comes after `old`'s cards of the current step on
-    the wall; else None."""
+    the wall; else None. Both big screens ask after each batch: the last answer is kept."""
+    last = _LAST_ADDED
+    if last.old is old and last.new is new:
+        return last.found
+    last.old, last.new, last.found = old, new, _cards_added(old, new)
+    return last.found
+
+
+@dataclass
+class _Added:
+    old: SessionState | None = None
+    new: SessionState | None = None
+    found: tuple[list[Card], int] | None = None
+
+
+_LAST_ADDED = _Added()  # what `cards_added` found last, for the second big screen
+
+
+def _cards_added(old: SessionState, new: SessionState) -> tuple[list[Card], int] | None:
     step = new.step
     if step is None or len(new.cards) <= len(old.cards):
         return None
     for name in _OTHER_FIELDS:
         if getattr(old, name) is not getattr(new, name):
             return None
-    added: list[Card] = []
-    for card_id, card in new.cards.items():
-        was = old.cards.get(card_id)
-        if was is None:
-            if card.step_id != step.id or card.cluster_id is not None:
-                return None
-            added.append(card)
-        elif was is not card:
-            return None
-    if len(new.cards) - len(added) != len(old.cards):
-        return None  # one went as another came
+    # Every old card still there, unchanged (a C loop: a card the engine did not
+    # touch is the same object); the rest are the new ones.
+    if not old.cards.items() <= new.cards.items():
+        return None
+    added = [new.cards[card_id] for card_id in new.cards.keys() - old.cards.keys()]
+    if any(card.step_id != step.id or card.cluster_id is not None for card in added):
+        return None
     added.sort(key=_wall_order)
     here = [c for c in old.cards.values() if c.step_id == step.id]
     if here and max(map(_wall_order, here)) >= _wall_order(added[0]):
@@ -212,6 +226,25 @@ INPUTS: dict[str, Callable[[SessionState, Room], tuple[Any, ...]]] = {
 }
 
 
+# Small fragments sent after every batch, and what each is made of besides the
+# language (no template of them reads the room): rendered again only when that
+# changes. A running timer's digits are the phone's to count down, from the
+# deadline in the fragment (static/js/app.js, also right after each swap): the
+# server does not send a thousand phones a new fragment each second it changes.
+SMALL_INPUTS: dict[tuple[str, str], Callable[[SessionState], tuple[Any, ...]]] = {
+    ("participant", "m-stage"): lambda s: (s.status, s.current, s.script),
+    ("participant", "timer"): lambda s: (s.timer,),
+    ("projector", "p-poll-count"): lambda s: (s.status, s.current, s.script, s.polls),
+}
+
+
+def _same_small(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """The same objects, or equal numbers and names (a step index, a status)."""
+    return len(old) == len(new) and all(
+        a is b or (isinstance(a, int | str) and a == b) for a, b in zip(old, new, strict=True)
+    )
+
+
 def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
     """The same objects (the room: equal)."""
     return len(old) == len(new) and all(
@@ -221,8 +254,9 @@ def _same(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
 
 class _Indexed:
     """The state as `views.private_view` reads it, with each step's cards sorted
-    and grouped by author once per state rather than once per phone: in a burst
-    every phone's own cards would otherwise be picked out of all of the step's."""
+    once per state rather than once per phone, and a phone's own cards picked
+    from an index by author: in a burst every phone's own cards would otherwise
+    be picked out of all of the step's, and a batch of one card would sort them all."""
 
     __slots__ = ("_by_author", "_cards", "_state")
 
@@ -241,9 +275,14 @@ class _Indexed:
         index = self._by_author.get(step_id)
         if index is None:
             index = self._by_author[step_id] = {}
-            for card in self.cards_for(step_id):
-                index.setdefault(card.author_id, []).append(card)
-        return index.get(author_id, [])
+            for card in self._state.cards.values():
+                if card.step_id == step_id:
+                    index.setdefault(card.author_id, []).append(card)
+        mine = index.get(author_id)
+        if not mine:
+            return []
+        mine.sort(key=_wall_order)  # a few cards, sorted again only if asked again
+        return mine
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._state, name)
@@ -350,6 +389,9 @@ class Broadcaster:
     _known: dict[str, dict[Any, str]] = field(default_factory=dict)  # private renderings
     _shapes: dict[str, dict[Any, Any]] = field(default_factory=dict)  # ...and their shapes
     _memo: dict[tuple[str, str], tuple[Any, str]] = field(default_factory=dict)  # see INPUTS
+    _small_memo: dict[str, dict[tuple[str, str], tuple[tuple[Any, ...], str]]] = field(
+        default_factory=dict
+    )  # see SMALL_INPUTS
 
     def room(self, session_id: str) -> Room | None:
         base = self.room_of(session_id)
@@ -379,6 +421,7 @@ class Broadcaster:
         self._shapes.pop(session_id, None)
         self._fresh.pop(session_id, None)
         self._rendering_state.pop(session_id, None)
+        self._small_memo.pop(session_id, None)
         for key in [k for k in self._memo if k[0] == session_id]:
             del self._memo[key]
 
@@ -429,7 +472,7 @@ class Broadcaster:
         if not self.hub.count(session_id, "participant"):
             cache.shown.pop("participant", None)
             return
-        fragments = self._render(state, room, "participant")
+        fragments = self._render_phones(session_id, state, room)
         shared = render.changed(cache.shown.get("participant"), fragments)
         cache.shown["participant"] = fragments
         self._shown_state.setdefault(session_id, {})["participant"] = state
@@ -490,7 +533,7 @@ class Broadcaster:
             now = self.clock()
             changed = {}
             for fid in ids:
-                html = render.render_fragment(state, room, audience, fid, now)
+                html = self._small(session_id, state, room, audience, fid, now)
                 if shown.get(fid) != html:
                     changed[fid] = html
             if changed:
@@ -543,6 +586,27 @@ class Broadcaster:
 
     def _render(self, state: SessionState, room: Room, audience: str) -> render.Fragments:
         return render.render_audience(state, room, audience, self.clock())
+
+    def _small(
+        self, session_id: str, state: SessionState, room: Room, audience: str, fid: str, now: float
+    ) -> str:
+        """One fragment of `SMALL_INPUTS`, rendered only if its inputs changed."""
+        key = (room.lang, *SMALL_INPUTS[(audience, fid)](state))
+        memo = self._small_memo.setdefault(session_id, {})
+        found = memo.get((audience, fid))
+        if found is not None and _same_small(found[0], key):
+            return found[1]
+        html = render.render_fragment(state, room, audience, fid, now)
+        memo[(audience, fid)] = (key, html)
+        return html
+
+    def _render_phones(self, session_id: str, state: SessionState, room: Room) -> render.Fragments:
+        """The phones' shared fragments (all of them are in `SMALL_INPUTS`)."""
+        now = self.clock()
+        return {
+            fid: self._small(session_id, state, room, "participant", fid, now)
+            for fid, _ in render.FRAGMENTS["participant"]
+        }
 
     def _send(
         self, session_id: str, audience: str, state: SessionState, fragments: render.Fragments

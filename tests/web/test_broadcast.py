@@ -12,8 +12,17 @@ from server.engine import Actor, ActorRole, CommandRejected
 from server.engine import commands as c
 from server.live import Batch
 from server.web import render, views
-from server.web.broadcast import INPUTS, Privates, _same, affected, with_ballot_senders
+from server.web.broadcast import (
+    INPUTS,
+    SMALL_INPUTS,
+    Privates,
+    _same,
+    _same_small,
+    affected,
+    with_ballot_senders,
+)
 from server.web.render import Room
+from server.web.templating import TEMPLATES as TEMPLATE_DIR
 from server.web.templating import render as render_template
 from server.web.voters import voter_key
 from tests.engine.steps_helpers import FAC, Run
@@ -144,3 +153,36 @@ def test_a_fragment_is_only_kept_while_its_inputs_are_the_same(
             key, old = before[fragment_id]
             if _same(key, inputs(run.state, ROOM)):
                 assert html(fragment_id) == old, fragment_id
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
+    program=st.lists(st.integers(0, 2**32 - 1), min_size=10, max_size=60),
+)
+def test_a_small_fragment_is_only_kept_while_its_inputs_are_the_same(
+    first_step: str, program: list[int]
+) -> None:
+    """What `SMALL_INPUTS` says a fragment is made of is all it is made of (the
+    clock aside: a running timer is counted down on the phone)."""
+    run = Run()
+    prepared(run, first_step)
+    clock = run.now
+
+    def html(audience: str, fragment_id: str) -> str:
+        return render.render_fragment(run.state, ROOM, audience, fragment_id, clock)
+
+    for position, seed in enumerate(program):
+        before = {k: (inputs(run.state), html(*k)) for k, inputs in SMALL_INPUTS.items()}
+        run.do(draw_command(Dice(seed, position), run.state))
+        for k, inputs in SMALL_INPUTS.items():
+            key, old = before[k]
+            if _same_small(key, inputs(run.state)):
+                assert html(*k) == old, k
+
+
+def test_no_small_fragment_reads_the_room() -> None:
+    """They are kept per language only (`Broadcaster._small`)."""
+    for audience, fragment_id in SMALL_INPUTS:
+        source = (TEMPLATE_DIR / render.TEMPLATES[(audience, fragment_id)]).read_text()
+        assert "room" not in source, fragment_id
