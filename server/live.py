@@ -225,6 +225,12 @@ class LiveSession:
                     ):
                         await self._flush()
 
+    async def flush(self) -> None:
+        """Publish what is committed and waiting now (the publisher never awaits
+        in between, so this may run beside the actor): a reply sent after this
+        comes after the fragments of every earlier commit."""
+        await self._flush()
+
     async def _flush(self) -> None:
         """Hand what was committed since the last publish to the publisher, as one batch."""
         batches, self._unpublished = self._unpublished, []

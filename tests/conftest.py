@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from server.app import create_app
 from server.settings import Settings, from_env
+from server.store import repo
 from server.store.db import create_all, make_engine
 from server.store.tables import User
 from server.web.services import Services
@@ -21,6 +23,18 @@ from tests.support import PASSWORD, World, csrf_of
 # can take 300 ms under load, and its deadline would fail a correct test.
 hypothesis_settings.register_profile("tovholder", deadline=None)
 hypothesis_settings.load_profile("tovholder")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Still argon2id, with the cheapest parameters: the service's own take
+    ~0.2 s per hash and per check by design, and a test that seeds six people
+    and logs them in would spend 2.5 s on it (a server started in a
+    subprocess, as the browser and load tests do, keeps the real ones)."""
+    real = repo._hasher
+    repo._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    repo._hasher = real
 
 
 @pytest.fixture

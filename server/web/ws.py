@@ -204,7 +204,8 @@ async def _read(
         try:
             command = parse(raw, actor, voter=voter)
         except BadMessage as exc:
-            svc.broadcaster.flush(live.session_id)  # what earlier commits caused goes first
+            await live.flush()  # what earlier commits caused goes first
+            svc.broadcaster.flush(live.session_id)
             client.offer(flash(lang, str(exc)))
             continue
         if actor.role is ActorRole.FACILITATOR and not await asyncio.shield(
