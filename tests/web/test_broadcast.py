@@ -5,6 +5,8 @@ every phone from scratch would."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -39,15 +41,27 @@ KEY = voter_key("a-test-secret-key-that-is-long-enough-to-use")
 ROOM = Room("s1", "Titel", "ABCD2345", "http://testserver/j/ABCD2345", "da", voter_key=KEY)
 
 
+def random_programs(examples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A test run on random command programs from a random first step."""
+
+    def wrap(test: Callable[..., None]) -> Callable[..., None]:
+        return settings(
+            max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+        )(
+            given(
+                first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
+                program=st.lists(st.integers(0, 2**32 - 1), min_size=10, max_size=60),
+            )(test)
+        )
+
+    return wrap
+
+
 def views_of(state) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {pid: views.private_view(state, pid, KEY) for pid in PEOPLE}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
-    program=st.lists(st.integers(0, 2**32 - 1), min_size=10, max_size=60),
-)
+@random_programs(examples=150)
 def test_every_private_view_a_batch_changes_is_recomputed(
     first_step: str, program: list[int]
 ) -> None:
@@ -65,11 +79,7 @@ def test_every_private_view_a_batch_changes_is_recomputed(
         assert who is None or changed <= who, (type(cmd).__name__, [type(e).__name__ for e in out])
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
-    program=st.lists(st.integers(0, 2**32 - 1), min_size=10, max_size=60),
-)
+@random_programs(examples=100)
 def test_the_indexed_state_gives_every_phone_the_view_the_plain_state_gives(
     first_step: str, program: list[int]
 ) -> None:
@@ -155,11 +165,7 @@ def test_a_fragment_is_only_kept_while_its_inputs_are_the_same(
                 assert html(fragment_id) == old, fragment_id
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    first_step=st.sampled_from([*POLL_IDS, *STEP_IDS]),
-    program=st.lists(st.integers(0, 2**32 - 1), min_size=10, max_size=60),
-)
+@random_programs(examples=150)
 def test_a_small_fragment_is_only_kept_while_its_inputs_are_the_same(
     first_step: str, program: list[int]
 ) -> None:
