@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.engine import Actor, ActorRole, Command, CommandRejected
 from server.engine.reason import parts
+from server.engine.state import SessionStatus
 from server.engine.steps.poll import CastBallot
 from server.live import Answer, Busy, LiveSession, Result, Unavailable
 from server.realtime.hub import Client, DirectClient, QueuedClient
@@ -79,7 +80,18 @@ async def who(
             return None
         return Actor(ActorRole.FACILITATOR, f"user:{user.id}")
     if audience == "projector":
+        # The signed link works until the session ends; after that, only for a
+        # member signed in who may watch (the wall of an ended session is the
+        # minutes' business, and a link kept in a browser's history goes dead).
         ok = svc.projector_ok(session_id, ws.query_params.get("key"))
+        if ok and live.state.status is SessionStatus.ENDED:
+            user = await current_user(ws)
+            row = await svc.repo.session(session_id)
+            ok = (
+                user is not None
+                and row is not None
+                and await permitted(ws, user, Perm.WATCH, row.engagement_id)
+            )
         return Actor(ActorRole.SYSTEM, "projector") if ok else None
     if audience == "participant":
         pid = svc.participant_from(session_id, ws.cookies.get(cookie_name(session_id)))

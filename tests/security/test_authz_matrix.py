@@ -503,13 +503,14 @@ def test_every_message_type_from_every_screen(world: World) -> None:
     forbidden = html.escape(gettext("You cannot do that from this screen."), quote=False)
     unknown = html.escape(gettext("This action is not known."), quote=False)
     key = svc.projector_key(world.session_id)
+    # The facilitator last, and end_session last: it ends the session (and with
+    # it the projector link) for the rest of the loop.
     screens = {
-        "facilitator": (world.clients[FACILITATOR], f"/ws/{world.session_id}/facilitator"),
         "participant": (world.clients[PARTICIPANT], f"/ws/{world.session_id}/participant"),
         "projector": (world.clients[NOBODY], f"/ws/{world.session_id}/projector?key={key}"),
+        "facilitator": (world.clients[FACILITATOR], f"/ws/{world.session_id}/facilitator"),
     }
     problems = []
-    # end_session last: it would end the session for the rest of the loop.
     order = sorted(MESSAGES, key=lambda name: name == "end_session")
     for screen, (c, url) in screens.items():
         for name in order:

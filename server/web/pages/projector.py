@@ -19,8 +19,9 @@ async def projector(request: Request) -> Response:
     key = request.query_params.get("key", "")
     row = await svc.repo.session(session_id)
     user = await current_user(request)
-    if not svc.projector_ok(session_id, key):
-        # Without the signed link: a member who may watch (and gets the link).
+    if not svc.projector_ok(session_id, key) or (row is not None and row.status == "ended"):
+        # Without the signed link, or once the session has ended (the link then
+        # goes dead): a member who may watch (and gets the link).
         if row is None or not await permitted(request, user, Perm.WATCH, row.engagement_id):
             return await error(request, 404, "That session does not exist.")
         key = svc.projector_key(session_id)
