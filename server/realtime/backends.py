@@ -39,6 +39,7 @@ OnResync = Callable[[], None]
 REDIS_CHANNEL = "tovholder:seq"
 PG_CHANNEL = "tovholder_seq"
 CONNECT_WAIT = 5.0  # seconds start() waits for the first subscription
+CLOSE_WAIT = 2.0  # seconds close() gives the broker's connection to go
 HEALTH_INTERVAL = 10.0  # seconds between checks that the listening connection lives
 _PAYLOAD = re.compile(r"^([A-Za-z0-9_-]{1,64}) ([0-9]{1,18})$")
 
@@ -153,13 +154,15 @@ class BrokerBackend(Backend):
         self.on_seq(*found)
 
     async def close(self) -> None:
+        """Stop listening and sending; bounded, whatever state the broker's
+        connection is in (a shutdown must not wait on a dead socket)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CLOSE_WAIT)
         self._tasks = []
-        await self._disconnect()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._disconnect(), CLOSE_WAIT)
 
     # -- the loops -------------------------------------------------------------------
 
@@ -182,7 +185,7 @@ class BrokerBackend(Backend):
             finally:
                 self.connected = False
                 with contextlib.suppress(Exception):
-                    await self._unsubscribe()
+                    await asyncio.wait_for(self._unsubscribe(), CLOSE_WAIT)
             await asyncio.sleep(random.uniform(0, delay))
             delay = min(delay * 2, 5.0)
 
@@ -246,11 +249,18 @@ class RedisBackend(BrokerBackend):
                 raise RuntimeError(
                     "TOVHOLDER_REALTIME=redis needs the redis package: pip install 'tovholder[redis]'"
                 ) from exc
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+
             self._client = redis.from_url(
                 self.url,
                 socket_connect_timeout=2,
                 socket_keepalive=True,
                 health_check_interval=HEALTH_INTERVAL,
+                # No silent reconnects inside redis-py: a lost subscription must
+                # reach `_listen_forever`, which subscribes again and has every
+                # live session check the log for what was published meanwhile.
+                retry=Retry(NoBackoff(), 0),
             )
         return self._client
 

@@ -79,6 +79,17 @@ def test_kvifa_round_listener_timer_decision_and_journal_note(
     expect(phones[0].locator("#m-me .notice-turn")).to_have_count(0)
     expect(phones[1].locator("#m-me .notice-turn")).to_be_visible()
     expect(wall.locator(".p-round .turn-current")).to_have_text("Mads")
+    # This round takes cards: whose turn it is reads above the card form, where
+    # the eye is (the private notice stays for screen readers), and nowhere else.
+    slot = phones[1].locator("#m-stage .turn-slot")
+    expect(slot).to_be_visible()
+    expect(slot).to_have_text("Det er din tur.")
+    slot_box, form_box = slot.bounding_box(), phones[1].locator(".card-form").bounding_box()
+    assert slot_box and form_box and slot_box["y"] + slot_box["height"] <= form_box["y"]
+    spoken = phones[1].locator("#m-me .notice-turn").bounding_box()
+    assert spoken and spoken["height"] <= 1  # heard, not seen twice
+    for phone in phones[2:]:
+        expect(phone.locator("#m-stage .turn-slot")).to_be_hidden()
     fac.locator("#f-stage button", has_text="Næste taler").click()
     expect(wall.locator(".p-round .turn-current")).to_have_text("Ida")
     expect(phones[2].locator("#m-me .notice-turn")).to_be_visible()

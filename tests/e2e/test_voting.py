@@ -214,6 +214,8 @@ def test_bad_wifi_a_ballot_sent_while_dropping_is_saved_once(
     fac.click("#f-status button")
     go_to(fac, "Hvad er vigtigst?")
     poll_button(fac, "open_poll")
+    # all_inner_texts() does not wait: the ballot form must be on the phone first.
+    expect(steady.locator(".dot-row .dot-label").nth(2)).to_be_visible()
     labels = [t.strip() for t in steady.locator(".dot-row .dot-label").all_inner_texts()]
     dots(steady, 0, 1)
     steady.locator(".ballot-send").click()

@@ -227,3 +227,44 @@ async def _workers_see_each_other(db: str, backends: list[Backend]) -> None:
         await until(lambda: la.seq == lb.seq == la.seq and len(la.state.cards) == 5)
         events = await a.log.load(sid)
         assert la.state == lb.state and len(events) == la.seq
+
+
+def test_the_redis_client_never_reconnects_behind_the_listeners_back() -> None:
+    # redis-py would resubscribe on its own after a lost connection, and what
+    # was published meanwhile would be lost without any session checking the log.
+    client = RedisBackend("redis://127.0.0.1:1/0")._redis()
+    retry = client.connection_pool.connection_kwargs["retry"]
+    assert retry.get_retries() == 0
+
+
+class Stuck(BrokerBackend):
+    """A broker whose connection never answers again."""
+
+    name = "stuck"
+
+    async def _subscribe(self) -> None:
+        return None
+
+    async def _listen(self) -> None:
+        await asyncio.Event().wait()
+
+    async def _unsubscribe(self) -> None:
+        await asyncio.Event().wait()
+
+    async def _send(self, payloads: list[str]) -> None:
+        return None
+
+    async def _disconnect(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_closing_does_not_wait_on_a_dead_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.realtime.backends as backends
+
+    monkeypatch.setattr(backends, "CLOSE_WAIT", 0.2)
+    backend = Stuck()
+    await backend.start(Ears().on_seq, lambda: None)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await backend.close()
+    assert loop.time() - started < 2.0
