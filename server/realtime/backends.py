@@ -23,6 +23,7 @@ delays a commit or an ack.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import logging
@@ -110,7 +111,7 @@ class MemoryBackend(Backend):
             self.bus.members.remove(self)
 
 
-class BrokerBackend(Backend):
+class BrokerBackend(Backend, abc.ABC):
     """An outbox and a sender task, and a listener that reconnects with backoff."""
 
     shared = True
@@ -214,21 +215,25 @@ class BrokerBackend(Backend):
 
     # -- what a broker implements ----------------------------------------------------
 
+    @abc.abstractmethod
     async def _subscribe(self) -> None:
-        raise NotImplementedError
+        """Subscribe to the channel."""
 
+    @abc.abstractmethod
     async def _listen(self) -> None:
         """Deliver messages until the connection fails (raise) or is cancelled."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def _unsubscribe(self) -> None:
-        raise NotImplementedError
+        """Leave the channel."""
 
+    @abc.abstractmethod
     async def _send(self, payloads: list[str]) -> None:
-        raise NotImplementedError
+        """Publish the payloads (raise if the broker cannot be reached)."""
 
+    @abc.abstractmethod
     async def _disconnect(self) -> None:
-        raise NotImplementedError
+        """Close the connections."""
 
 
 class RedisBackend(BrokerBackend):

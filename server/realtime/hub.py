@@ -18,6 +18,7 @@ Either way a dropped screen reconnects by itself and gets a fresh snapshot.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import itertools
@@ -70,7 +71,7 @@ def outgoing(message: str | Outgoing) -> Outgoing:
 Closer = Callable[[int], Awaitable[None]]
 
 
-class Client:
+class Client(abc.ABC):
     """One connected screen."""
 
     def __init__(self, session_id: str, audience: str, participant_id: str | None = None) -> None:
@@ -81,13 +82,13 @@ class Client:
         self.overflowed = False  # dropped for not keeping up (1013)
         self.closing = False
 
+    @abc.abstractmethod
     def offer(self, message: str | Outgoing) -> bool:
         """Send without waiting; False if the client is gone or could not keep up."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def close(self, code: int = SERVICE_RESTART) -> None:
         """Close the socket with `code` soon (the screen reconnects by itself)."""
-        raise NotImplementedError
 
 
 class QueuedClient(Client):
