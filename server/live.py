@@ -145,7 +145,7 @@ class LiveSession:
                 await self.task
             self.task = None
         if self._unpublished:  # committed and answered: the screens get it too
-            await self._flush()
+            await self.flush()
         for waiter in self._sync_waiters:
             if not waiter.done():
                 waiter.set_exception(Unavailable())
@@ -193,7 +193,7 @@ class LiveSession:
         while True:
             wait = self._published_at + PUBLISH_EVERY - time.monotonic()
             if self._unpublished and wait <= 0:
-                await self._flush()
+                await self.flush()
             elif self._unpublished:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
@@ -223,16 +223,12 @@ class LiveSession:
                     if not _participants_only(done) or (
                         time.monotonic() - self._published_at >= PUBLISH_EVERY
                     ):
-                        await self._flush()
+                        await self.flush()
 
     async def flush(self) -> None:
-        """Publish what is committed and waiting now (the publisher never awaits
-        in between, so this may run beside the actor): a reply sent after this
-        comes after the fragments of every earlier commit."""
-        await self._flush()
-
-    async def _flush(self) -> None:
-        """Hand what was committed since the last publish to the publisher, as one batch."""
+        """Hand what was committed since the last publish to the publisher, as one
+        batch. The publisher never awaits in between, so this may also run beside
+        the actor: a reply sent after it comes after every earlier commit's fragments."""
         batches, self._unpublished = self._unpublished, []
         if not batches:
             return
@@ -268,7 +264,7 @@ class LiveSession:
         self.state = apply_all(self.state, events)
         self.seq += len(events)
         self._unpublished.append(Batch([], self.seq, events))
-        await self._flush()
+        await self.flush()
         return len(events)
 
     def _decide(self, batch: Sequence[Pending]) -> tuple[SessionState, list[Result], list[Event]]:
