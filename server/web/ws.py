@@ -26,6 +26,7 @@ from server.engine.steps.poll import CastBallot
 from server.live import Answer, Busy, LiveSession, Result, Unavailable
 from server.realtime.hub import Client, DirectClient, QueuedClient
 from server.realtime.sockets import sansio_protocol
+from server.store.tables import User
 from server.web.auth import Perm, current_user, permitted, still_permitted
 from server.web.messages import BadMessage, ack_text, parse, refusal_text
 from server.web.pages.participant import cookie_name
@@ -66,32 +67,28 @@ def origin_ok(ws: WebSocket, svc: Services) -> bool:
     return origin in allowed or (parts.netloc == host and parts.scheme in ("http", "https"))
 
 
+async def _member(ws: WebSocket, svc: Services, session_id: str, perm: Perm) -> User | None:
+    """The user signed in on this socket, if they may do `perm` in the session's engagement."""
+    user = await current_user(ws)
+    row = await svc.repo.session(session_id)
+    if user is None or row is None or not await permitted(ws, user, perm, row.engagement_id):
+        return None
+    return user
+
+
 async def who(
     ws: WebSocket, svc: Services, session_id: str, audience: str, live: LiveSession
 ) -> Actor | None:
     if audience == "facilitator":
-        user = await current_user(ws)
-        row = await svc.repo.session(session_id)
-        if (
-            user is None
-            or row is None
-            or not await permitted(ws, user, Perm.RUN, row.engagement_id)
-        ):
-            return None
-        return Actor(ActorRole.FACILITATOR, f"user:{user.id}")
+        user = await _member(ws, svc, session_id, Perm.RUN)
+        return None if user is None else Actor(ActorRole.FACILITATOR, f"user:{user.id}")
     if audience == "projector":
         # The signed link works until the session ends; after that, only for a
         # member signed in who may watch (the wall of an ended session is the
         # minutes' business, and a link kept in a browser's history goes dead).
         ok = svc.projector_ok(session_id, ws.query_params.get("key"))
         if ok and live.state.status is SessionStatus.ENDED:
-            user = await current_user(ws)
-            row = await svc.repo.session(session_id)
-            ok = (
-                user is not None
-                and row is not None
-                and await permitted(ws, user, Perm.WATCH, row.engagement_id)
-            )
+            ok = await _member(ws, svc, session_id, Perm.WATCH) is not None
         return Actor(ActorRole.SYSTEM, "projector") if ok else None
     if audience == "participant":
         pid = svc.participant_from(session_id, ws.cookies.get(cookie_name(session_id)))

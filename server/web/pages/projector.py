@@ -7,6 +7,7 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.engine.state import SessionStatus
 from server.privacy.audit import record
 from server.web.auth import Perm, current_user, permitted, services
 from server.web.pages.common import error, page
@@ -19,7 +20,9 @@ async def projector(request: Request) -> Response:
     key = request.query_params.get("key", "")
     row = await svc.repo.session(session_id)
     user = await current_user(request)
-    if not svc.projector_ok(session_id, key) or (row is not None and row.status == "ended"):
+    if not svc.projector_ok(session_id, key) or (
+        row is not None and row.status == SessionStatus.ENDED
+    ):
         # Without the signed link, or once the session has ended (the link then
         # goes dead): a member who may watch (and gets the link).
         if row is None or not await permitted(request, user, Perm.WATCH, row.engagement_id):
