@@ -23,11 +23,13 @@ from enum import StrEnum
 from typing import Any
 
 from server.engine.tally import (
+    ParsedBallot,
     PollResult,
     PollRules,
     PollType,
     ResultRow,
     ScoreStats,
+    count_parsed,
     tally,
 )
 
@@ -69,6 +71,9 @@ class Ballot:
     ballot_id: str
     payload: Any  # tuple of option ids (choice, approval, rank) or {option id: int}
     at: float
+    # The payload as counted (tally.parse_ballot), made once when it is cast;
+    # None if it could not be parsed (then `count` parses the payloads itself).
+    parsed: ParsedBallot | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,11 @@ class PollState:
     ballot_ids: Mapping[str, str] = field(default_factory=dict)  # ballot id -> voter
     result: PollResult | None = None
     horizons: Mapping[str, HorizonAssignment] = field(default_factory=dict)
+    # `count`'s answer for these ballots, once asked: a one-slot box, since the
+    # poll is frozen; a poll made by replace() starts with an empty one.
+    counted: list[PollResult | None] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     @property
     def type(self) -> PollType:
@@ -123,29 +133,23 @@ def own_ballot(poll: PollState, voter: str) -> Ballot | None:
     return poll.ballots.get(voter)
 
 
-# The count of a poll state, by identity: the facilitator's live count and the
-# projector both ask for it after a batch, and a poll the batch did not touch
-# is the same object as before. The object is kept beside its count, so a poll
-# made later that gets the same id() is not mistaken for it.
-_COUNTED: dict[int, tuple[PollState, PollResult | None]] = {}
-COUNTED_MAX = 256
-
-
 def count(poll: PollState) -> PollResult | None:
-    """Count the ballots now in `poll` (None if they cannot be counted)."""
-    found = _COUNTED.get(id(poll))
-    if found is not None and found[0] is poll:
-        return found[1]
-    voters = sorted(poll.ballots)
+    """Count the ballots now in `poll` (None if they cannot be counted). Each
+    ballot was parsed when it was cast, and a poll is counted once: the
+    facilitator's live count and the projector both ask after every batch."""
+    if poll.counted:
+        return poll.counted[0]
+    ballots = [poll.ballots[voter] for voter in sorted(poll.ballots)]
+    parsed = [ballot.parsed for ballot in ballots if ballot.parsed is not None]
+    result: PollResult | None
     try:
-        result: PollResult | None = tally(
-            poll.rules, poll.options, [poll.ballots[v].payload for v in voters]
-        )
+        if len(parsed) == len(ballots):
+            result = count_parsed(poll.rules, poll.options, parsed)
+        else:
+            result = tally(poll.rules, poll.options, [ballot.payload for ballot in ballots])
     except ValueError:
         result = None
-    if len(_COUNTED) >= COUNTED_MAX:
-        _COUNTED.clear()
-    _COUNTED[id(poll)] = (poll, result)
+    poll.counted.append(result)
     return result
 
 

@@ -12,6 +12,8 @@ Two entry points:
 * :func:`tally` counts a collection of already validated ballots. It raises
   :class:`InvalidBallotError` (a ``ValueError``) on an invalid payload, so that
   a bug upstream is loud rather than silently changing the count.
+  A live count does it in two halves: :func:`parse_ballot` once per ballot as
+  it is cast, :func:`count_parsed` as often as the count is shown.
 
 Ties are never broken silently: rows with equal value share a rank
 (competition ranking, "1, 1, 3"), are flagged ``tied`` and are grouped by
@@ -55,12 +57,15 @@ from server.engine.reason import Reason
 __all__ = [
     "Cutoff",
     "InvalidBallotError",
+    "ParsedBallot",
     "PollResult",
     "PollRules",
     "PollType",
     "ResultRow",
     "ScoreStats",
+    "count_parsed",
     "cutoff",
+    "parse_ballot",
     "runoff_options",
     "tally",
     "validate_ballot",
@@ -303,10 +308,12 @@ def _parse_score(rules: PollRules, known: frozenset[str], payload: object) -> di
     return scores
 
 
-_Parsed = tuple[str, ...] | dict[str, int]
+ParsedBallot = tuple[str, ...] | dict[str, int]  # a ballot as counted
 
 
-def _parse(rules: PollRules, known: frozenset[str], option_count: int, payload: object) -> _Parsed:
+def _parse(
+    rules: PollRules, known: frozenset[str], option_count: int, payload: object
+) -> ParsedBallot:
     """Validate and normalise one payload; raises :class:`InvalidBallotError`."""
     if rules.type is PollType.CHOICE:
         return _parse_choice(rules, known, payload)
@@ -330,6 +337,14 @@ def validate_ballot(rules: PollRules, option_ids: Sequence[str], payload: object
     except InvalidBallotError as error:
         return error.reason
     return None
+
+
+def parse_ballot(rules: PollRules, option_ids: Sequence[str], payload: object) -> ParsedBallot:
+    """One valid payload as :func:`count_parsed` counts it: parse a ballot once,
+    when it is cast, and count it as often as needed. Raises
+    :class:`InvalidBallotError` where :func:`validate_ballot` gives a reason."""
+    known = frozenset(option_ids)
+    return _parse(rules, known, len(known), payload)
 
 
 # --------------------------------------------------------------------------
@@ -483,29 +498,6 @@ def _rank_rows(
     return tuple(rows)
 
 
-# Parsed ballots, kept per payload object: a live count (the facilitator's
-# screen during a vote) counts the same ballots again after every few new
-# ones, and parsing is most of a count's work. A payload is never changed once
-# it is in a ballot; the entry holds the object itself, so an object that
-# later gets the same id() is not mistaken for it.
-_PARSED: dict[tuple[int, PollRules, frozenset[str], int], tuple[object, _Parsed]] = {}
-PARSED_MAX = 20_000
-
-
-def _parse_kept(
-    rules: PollRules, known: frozenset[str], option_count: int, payload: object
-) -> _Parsed:
-    key = (id(payload), rules, known, option_count)
-    found = _PARSED.get(key)
-    if found is not None and found[0] is payload:
-        return found[1]
-    parsed = _parse(rules, known, option_count, payload)  # raises for a bad one: not kept
-    if len(_PARSED) >= PARSED_MAX:
-        _PARSED.clear()
-    _PARSED[key] = (payload, parsed)
-    return parsed
-
-
 def tally(
     rules: PollRules,
     options: Sequence[tuple[str, str]],
@@ -521,6 +513,22 @@ def tally(
     known = frozenset(option_ids)
     if len(known) != len(option_ids):
         raise ValueError("Option ids must be unique.")
+    parsed: list[ParsedBallot] = []
+    for index, payload in enumerate(ballots):
+        try:
+            parsed.append(_parse(rules, known, len(option_ids), payload))
+        except InvalidBallotError as error:
+            raise InvalidBallotError(error.reason, index) from None
+    return count_parsed(rules, options, parsed)
+
+
+def count_parsed(
+    rules: PollRules,
+    options: Sequence[tuple[str, str]],
+    ballots: Sequence[ParsedBallot],
+) -> PollResult:
+    """Count ballots that :func:`parse_ballot` made for these rules and options."""
+    option_ids = [option_id for option_id, _ in options]
     n = len(option_ids)
     k = rules.rank_positions(n)
 
@@ -528,13 +536,7 @@ def tally(
     position_counts: dict[str, list[int]] = {option_id: [0] * k for option_id in option_ids}
     score_lists: dict[str, list[int]] = {option_id: [] for option_id in option_ids}
 
-    count = 0
-    for index, payload in enumerate(ballots):
-        try:
-            parsed = _parse_kept(rules, known, n, payload)
-        except InvalidBallotError as error:
-            raise InvalidBallotError(error.reason, index) from None
-        count += 1
+    for parsed in ballots:
         if isinstance(parsed, tuple):
             for position, option_id in enumerate(parsed):
                 if rules.type is PollType.RANK:
@@ -585,6 +587,6 @@ def tally(
 
     return PollResult(
         poll_type=rules.type,
-        ballots=count,
+        ballots=len(ballots),
         rows=_rank_rows(options, keys, values, positions, scores),
     )

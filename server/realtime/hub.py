@@ -35,7 +35,6 @@ TRY_AGAIN_LATER = 1013  # "too slow": htmx reconnects
 CLOSE_GRACE = 3.0  # seconds a closing frame may take to drain before the socket is cut
 PARTICIPANT_BUFFER = 256 * 1024  # bytes a phone may have unread before it is dropped
 SCREEN_BUFFER = 4 * 1024 * 1024  # facilitator and projector carry the whole card wall
-_ids = itertools.count(1)
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -78,7 +77,7 @@ class Client(abc.ABC):
         self.session_id = session_id
         self.audience = audience  # facilitator | projector | participant
         self.participant_id = participant_id
-        self.id = next(_ids)
+        self.id = 0  # given by the hub it joins, unique within that hub
         self.overflowed = False  # dropped for not keeping up (1013)
         self.closing = False
 
@@ -207,8 +206,10 @@ class Hub:
     def __init__(self) -> None:
         self.rooms: dict[str, Room] = {}
         self.on_presence: Callable[[str], None] | None = None
+        self._ids = itertools.count(1)
 
     def join(self, client: Client) -> None:
+        client.id = next(self._ids)
         room = self.rooms.setdefault(client.session_id, Room())
         room.clients.add(client)
         room.audiences.setdefault(client.audience, set()).add(client)

@@ -133,30 +133,29 @@ def _wall_order(card: Card) -> tuple[float, str]:
     return (card.created_at, card.id)  # as SessionState.cards_for sorts them
 
 
+@dataclass
+class AddedCards:
+    """What `cards_added` found last, for the second big screen: both big
+    screens ask after each batch, so the last answer is kept (per broadcaster,
+    never per module: one app's states must not be held by another)."""
+
+    old: SessionState | None = None
+    new: SessionState | None = None
+    found: tuple[list[Card], int] | None = None
+
+    def between(self, old: SessionState, new: SessionState) -> tuple[list[Card], int] | None:
+        if self.old is old and self.new is new:
+            return self.found
+        self.old, self.new, self.found = old, new, cards_added(old, new)
+        return self.found
+
+
 def cards_added(old: SessionState, new: SessionState) -> tuple[list[Card], int] | None:
     """(the cards `new` has that `old` has not, in wall order; how many of the
     current step's cards `old` had) when that is all that differs (the engine
     replaces only what it changes, so everything else is the same objects) and
     each new card is loose and comes after `old`'s cards of the current step on
-    the wall; else None. Both big screens ask after each batch: the last answer is kept."""
-    last = _LAST_ADDED
-    if last.old is old and last.new is new:
-        return last.found
-    last.old, last.new, last.found = old, new, _cards_added(old, new)
-    return last.found
-
-
-@dataclass
-class _Added:
-    old: SessionState | None = None
-    new: SessionState | None = None
-    found: tuple[list[Card], int] | None = None
-
-
-_LAST_ADDED = _Added()  # what `cards_added` found last, for the second big screen
-
-
-def _cards_added(old: SessionState, new: SessionState) -> tuple[list[Card], int] | None:
+    the wall; else None."""
     step = new.step
     if step is None or len(new.cards) <= len(old.cards):
         return None
@@ -392,6 +391,7 @@ class Broadcaster:
     _small_memo: dict[str, dict[tuple[str, str], tuple[tuple[Any, ...], str]]] = field(
         default_factory=dict
     )  # see SMALL_INPUTS
+    _added: AddedCards = field(default_factory=AddedCards)  # see `cards_added`
 
     def room(self, session_id: str) -> Room | None:
         base = self.room_of(session_id)
@@ -549,7 +549,7 @@ class Broadcaster:
         if audience in self._rendering.get(session_id, ()):
             # The render under way appends them before it sends (`_render_later`).
             started = self._rendering_state.get(session_id)
-            return started is not None and cards_added(started, state) is not None
+            return started is not None and self._added.between(started, state) is not None
         if not self.hub.count(session_id, audience):
             return False
         cache = self.caches.get(session_id)
@@ -559,7 +559,7 @@ class Broadcaster:
             return False
         if was is state:
             return True
-        found = cards_added(was, state)
+        found = self._added.between(was, state)
         room = self.room_of(session_id)
         spliced = None
         if found is not None and room is not None:
@@ -711,7 +711,7 @@ class Broadcaster:
                 sent_state = state
                 if newest is not state:
                     # Cards came meanwhile (`_append` left them to this render).
-                    found = cards_added(state, newest)
+                    found = self._added.between(state, newest)
                     spliced = None
                     if found is not None:
                         spliced = append_cards(fragments, audience, *found, room.lang)

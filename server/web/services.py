@@ -22,6 +22,7 @@ from server.store.repo import CODE_LENGTH, INVITE_CODE_LENGTH, Repo
 from server.store.tables import Session, User
 from server.web.broadcast import Broadcaster
 from server.web.render import Room
+from server.web.throttle import Throttles
 from server.web.voters import voter_key
 
 
@@ -36,6 +37,7 @@ class Services:
     broadcaster: Broadcaster
     catalog: Catalog
     rooms: dict[str, Room] = field(default_factory=dict)
+    throttles: Throttles = field(default_factory=Throttles)
 
     @classmethod
     def open(cls, settings: Settings, backend: Backend | None = None) -> Services:

@@ -10,14 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.engine import tally as tally_module
 from server.engine.tally import (
     Cutoff,
     InvalidBallotError,
     PollResult,
     PollRules,
     PollType,
+    count_parsed,
     cutoff,
+    parse_ballot,
     runoff_options,
     tally,
     validate_ballot,
@@ -725,43 +726,29 @@ def test_score_mean_is_exact(scores: list[int]) -> None:
 
 
 # --------------------------------------------------------------------------
-# Parsed ballots are kept between counts (a live count re-counts the same ballots)
+# A live count counts ballots parsed once, when they were cast
 # --------------------------------------------------------------------------
 
 
-def fresh_count(rules: PollRules, options: list[tuple[str, str]], ballots: list[Any]) -> PollResult:
-    tally_module._PARSED.clear()
-    return tally(rules, options, ballots)
-
-
 @given(any_polls, st.data())
-def test_a_count_of_kept_ballots_is_a_fresh_count(
+def test_a_count_of_parsed_ballots_is_a_count_of_the_payloads(
     poll: tuple[PollRules, list[tuple[str, str]], list[Any]], data: st.DataObject
 ) -> None:
     rules, options, ballots = poll
-    expected = fresh_count(rules, options, ballots)
-    # counted again, with more ballots and in another order: the same objects
-    assert tally(rules, options, ballots) == expected
-    more = data.draw(st.permutations(ballots))
-    assert tally(rules, options, more) == fresh_count(rules, options, more)
+    ids = [option_id for option_id, _ in options]
+    parsed = [parse_ballot(rules, ids, payload) for payload in ballots]
+    assert count_parsed(rules, options, parsed) == tally(rules, options, ballots)
+    order = data.draw(st.permutations(range(len(ballots))))
+    assert count_parsed(rules, options, [parsed[i] for i in order]) == tally(
+        rules, options, ballots
+    )
 
 
-def test_kept_ballots_are_kept_per_poll_rules_and_options() -> None:
+def test_a_ballot_is_parsed_for_its_poll_rules_and_options() -> None:
     ballot = {"a": 3, "b": 2}
     five, three = PollRules(PollType.DOT, dots=5), PollRules(PollType.DOT, dots=3)
-    assert summary(tally(five, ABC, [ballot]))[0] == ("a", 3, 1, False)
-    with pytest.raises(InvalidBallotError):  # the same object under other rules
-        tally(three, ABC, [ballot])
-    with pytest.raises(InvalidBallotError):  # ... and with other options
-        tally(five, [("a", "Alpha"), ("c", "Gamma")], [ballot])
-    bad = {"a": 6}
-    for _ in range(2):  # a bad ballot is refused every time, never kept
-        with pytest.raises(InvalidBallotError):
-            tally(five, ABC, [bad])
-
-
-def test_kept_ballots_are_bounded() -> None:
-    rules = PollRules(PollType.APPROVAL)
-    tally_module._PARSED.clear()
-    tally(rules, ABC, [["a"] for _ in range(tally_module.PARSED_MAX + 10)])
-    assert len(tally_module._PARSED) <= tally_module.PARSED_MAX
+    assert parse_ballot(five, ["a", "b", "c"], ballot) == ballot
+    with pytest.raises(InvalidBallotError):
+        parse_ballot(three, ["a", "b", "c"], ballot)
+    with pytest.raises(InvalidBallotError):
+        parse_ballot(five, ["a", "c"], ballot)

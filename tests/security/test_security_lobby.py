@@ -21,6 +21,7 @@ from server.settings import ROOT
 from server.store.repo import CODE_ALPHABET
 from server.store.tables import AuditLog
 from server.web.pages import participant
+from server.web.throttle import JOIN_LIMIT, Throttle
 from tests.engine.steps_helpers import FAC, Run, p
 from tests.security.sec_support import form_token, token_in
 from tests.support import World, join
@@ -237,7 +238,8 @@ def test_an_ended_session_refuses_joins_and_its_link_says_so(
 def test_join_codes_are_throttled_per_address(
     world: World, new_browser: Callable[[], TestClient]
 ) -> None:
-    world.fac.app.state.join_throttles = (participant.Throttle(5), participant.Throttle(5))
+    throttles = world.fac.app.state.services.throttles
+    throttles.join, throttles.missing_code = Throttle(5), Throttle(5)
     _, code = world.create_session("opstartsworkshop")
     guesser = english(new_browser())
     token = form_token(guesser)
@@ -261,15 +263,15 @@ def test_a_room_behind_one_address_joins_and_guessing_is_still_throttled(
     """Phones on the venue's wifi share one address: 25 of them join within the
     minute (the browser journey has 20). Only wrong codes count against it."""
     _, code = world.create_session("implementeringsworkshop")
-    for i in range(participant.JOIN_LIMIT + 5):
+    for i in range(JOIN_LIMIT + 5):
         assert "ws-connect" in join(new_browser(), code, f"Deltager {i}")
     guesser = english(new_browser())
     token = form_token(guesser)
     statuses = [
         guesser.post("/join", data={"code": f"WRONG{i:03d}", "csrf": token}).status_code
-        for i in range(participant.JOIN_LIMIT + 1)
+        for i in range(JOIN_LIMIT + 1)
     ]
-    assert statuses == [404] * participant.JOIN_LIMIT + [429]
+    assert statuses == [404] * JOIN_LIMIT + [429]
     late = new_browser()
     r = late.post("/join", data={"code": code, "csrf": form_token(late)})
     assert r.status_code == 429  # the same address, so the right code waits a minute too

@@ -48,7 +48,14 @@ from server.engine.registry import (
 )
 from server.engine.state import SessionState
 from server.engine.steps._checks import facilitator_only, id_ok, joined_participant, running
-from server.engine.tally import PollRules, PollType, validate_ballot
+from server.engine.tally import (
+    InvalidBallotError,
+    ParsedBallot,
+    PollRules,
+    PollType,
+    parse_ballot,
+    validate_ballot,
+)
 from server.engine.text import clean
 from server.scripts.schema import OptionSource, PollStep, Step
 
@@ -637,7 +644,11 @@ def _reopened(state: SessionState, ev: PollReopened) -> SessionState:
 @applies(BallotCast)
 def _cast_applied(state: SessionState, ev: BallotCast) -> SessionState:
     poll = state.polls[ev.poll_id]
-    ballot = Ballot(ballot_id=ev.ballot_id, payload=ev.payload, at=ev.at)
+    try:
+        parsed: ParsedBallot | None = parse_ballot(poll.rules, poll.option_ids, ev.payload)
+    except InvalidBallotError:
+        parsed = None  # decide let it through, so never; then `count` says it cannot count
+    ballot = Ballot(ballot_id=ev.ballot_id, payload=ev.payload, at=ev.at, parsed=parsed)
     return _put(
         state,
         replace(

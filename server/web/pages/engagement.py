@@ -44,13 +44,10 @@ from server.scripts.schema import DecisionStep, SessionType
 from server.store.tables import Consultation, Engagement, Session, User, utcnow
 from server.web.auth import Perm, csrf_ok, permitted, requires, services
 from server.web.pages.common import error, language, page, redirect
-from server.web.pages.participant import Throttle
 
 FLASH_COOKIE = "tv_flash"
 FLASH_MAX = 3500
 CONSULTATION_COOKIE = "tv_h_"
-CODE_LIMIT = 10  # access-code attempts a minute from one address
-code_throttle = Throttle(CODE_LIMIT)
 
 SAVED = N_("Saved.")
 
@@ -973,7 +970,7 @@ async def consultation_enter(request: Request) -> Response:
         return await _missing(request, "consultation")
     form = await request.form()
     client = request.client.host if request.client else "?"
-    if not code_throttle.allow(client, time.monotonic()):
+    if not svc.throttles.consultation_code.allow(client, time.monotonic()):
         return await _public(
             request,
             found,

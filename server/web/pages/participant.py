@@ -19,43 +19,10 @@ from server.web.pages.common import chosen_language, error, page, redirect
 from server.web.render import context, render_private
 
 COOKIE_PREFIX = "tv_p_"
-JOIN_LIMIT = 20  # wrong codes a minute from one address
 
 
 def cookie_name(session_id: str) -> str:
     return COOKIE_PREFIX + session_id
-
-
-class Throttle:
-    """A small fixed-window counter per client address, against code guessing."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self.hits: dict[str, tuple[float, int]] = {}
-
-    def blocked(self, key: str, now: float) -> bool:
-        """Over the limit in this window (without counting an attempt)."""
-        start, count = self.hits.get(key, (now, 0))
-        return now - start <= self.window and count >= self.limit
-
-    def allow(self, key: str, now: float) -> bool:
-        start, count = self.hits.get(key, (now, 0))
-        if now - start > self.window:
-            start, count = now, 0
-        self.hits[key] = (start, count + 1)
-        if len(self.hits) > 10_000:
-            self.hits = {k: v for k, v in self.hits.items() if now - v[0] <= self.window}
-        return count < self.limit
-
-
-def throttles(request: Request) -> tuple[Throttle, Throttle]:
-    """This app's counters: join attempts, and codes in links that do not exist."""
-    state = request.app.state
-    if getattr(state, "join_throttles", None) is None:
-        state.join_throttles = (Throttle(JOIN_LIMIT), Throttle(JOIN_LIMIT))
-    found: tuple[Throttle, Throttle] = state.join_throttles
-    return found
 
 
 NO_SUCH_CODE = "No session has that code. Check the code on the screen."
@@ -70,7 +37,7 @@ def client_of(request: Request) -> str:
 def looked_up(request: Request, found: bool) -> None:
     """Counts a code in a link that does not exist, against guessing by GET."""
     if not found:
-        throttles(request)[1].allow(client_of(request), time.monotonic())
+        services(request).throttles.missing_code.allow(client_of(request), time.monotonic())
 
 
 async def front(request: Request) -> Response:
@@ -87,7 +54,7 @@ async def join(request: Request) -> Response:
     client = client_of(request)
     # Only wrong codes count (as for links): a room's phones often share one
     # address (the venue's wifi), and twenty of them joining at once is no guessing.
-    attempts = throttles(request)[0]
+    attempts = svc.throttles.join
     if attempts.blocked(client, time.monotonic()):
         return await page(request, "participant/join.html", 429, code=code, error=TOO_MANY)
     if not await csrf_ok(request, form.get("csrf")):
@@ -140,7 +107,7 @@ async def join(request: Request) -> Response:
 async def session_page(request: Request) -> Response:
     svc = services(request)
     code = normalise_code(request.path_params["code"])
-    if throttles(request)[1].blocked(client_of(request), time.monotonic()):
+    if services(request).throttles.missing_code.blocked(client_of(request), time.monotonic()):
         return await page(request, "participant/join.html", 429, code="", error=TOO_MANY)
     row = await svc.repo.session_by_code(code)
     looked_up(request, row is not None)
@@ -188,7 +155,7 @@ async def session_page(request: Request) -> Response:
 async def qr(request: Request) -> Response:
     svc = services(request)
     code = normalise_code(request.path_params["code"])
-    if throttles(request)[1].blocked(client_of(request), time.monotonic()):
+    if services(request).throttles.missing_code.blocked(client_of(request), time.monotonic()):
         return Response(status_code=429)
     row = await svc.repo.session_by_code(code)
     looked_up(request, row is not None)
