@@ -75,6 +75,18 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _refuse_demo_password(settings: Settings) -> None:
+    from server.demo import DEMO_PASSWORD, accounts_with_demo_password
+
+    found = asyncio.run(accounts_with_demo_password(settings))
+    if found:
+        raise SettingsError(
+            f"the account(s) {', '.join(found)} still have the demo password "
+            f"({DEMO_PASSWORD!r}, printed in the README). Demo data belongs in `tovholder demo`; "
+            "give each a password of its own first (the account page, or an administrator's reset)."
+        )
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
@@ -82,6 +94,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
     from server.store.migrate import upgrade
 
     upgrade(settings.db_url)
+    if settings.mode != "demo":
+        _refuse_demo_password(settings)
     _raise_file_limit()
     options = uvicorn_options(settings)
     sock = listen(host, port)
@@ -105,7 +119,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = from_env()
+    settings = from_env().check_listening(args.host)
     if args.workers > 1 and settings.realtime_backend == "memory":
         print(
             "tovholder: --workers needs TOVHOLDER_REALTIME=redis or postgres, so each worker "
@@ -127,6 +141,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if "TOVHOLDER_BASE_URL" not in __import__("os").environ
         else from_env(mode="demo")
     )
+    settings.check_listening(args.host)
     upgrade(settings.db_url)
     info = asyncio.run(seed(settings))
     print(

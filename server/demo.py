@@ -12,12 +12,17 @@ the demo again reuses what is there.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+from sqlmodel import select
 
 from server.engagement import cases as case_register
 from server.engagement import consultation, demo_data, focus_areas, store
 from server.settings import Settings
+from server.store.db import make_engine
+from server.store.repo import Repo, verify_password
 from server.store.tables import Engagement, User
 from server.web.services import Services
 
@@ -74,6 +79,21 @@ async def seed(settings: Settings) -> DemoInfo:
         )
     finally:
         await services.close()
+
+
+async def accounts_with_demo_password(settings: Settings) -> list[str]:
+    """Usernames whose password is still the demo's, which is printed in the
+    README: `serve` refuses to start outside demo mode while there is one. Each
+    check is an argon2 verify (~0.2 s), in threads, before anyone is served."""
+    engine = make_engine(settings.db_url)
+    try:
+        async with Repo(engine).sessions() as db:
+            users = list((await db.exec(select(User))).all())
+    finally:
+        await engine.dispose()
+    checks = [asyncio.to_thread(verify_password, u.password_hash, DEMO_PASSWORD) for u in users]
+    found = await asyncio.gather(*checks)
+    return sorted(user.username for user, demo in zip(users, found, strict=True) if demo)
 
 
 async def seed_engagement(services: Services, eng: Engagement, user: User) -> None:

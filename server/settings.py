@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105  (refused outside demo/dev mode)
+# The built-in secret of earlier versions: known to anyone who read the code,
+# so it is refused wherever it is given. Without TOVHOLDER_SECRET_KEY a random
+# secret is made once and kept in the data folder (never in production).
+OLD_DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105
+SECRET_FILE = "secret_key"  # noqa: S105  (the file it is kept in)
+MAKE_ONE = "for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+SECRET_MIN = 32
 ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = ("127.", "::1", "localhost")
 
 
 class SettingsError(Exception):
@@ -20,7 +28,9 @@ class Settings:
     mode: str = "dev"  # dev | demo | test | production
     data_dir: Path = ROOT / "data"
     database_url: str = ""
-    secret_key: str = DEFAULT_SECRET
+    secret_key: str = ""
+    # Earlier secrets, still accepted on links and cookies they signed (rotation).
+    previous_secret_keys: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     language: str = "da"
     base_url: str = "http://127.0.0.1:8000"
@@ -50,18 +60,45 @@ class Settings:
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://")
 
+    @property
+    def secret_keys(self) -> list[str]:
+        """For itsdangerous: the previous secrets first, the one that signs last."""
+        return [*self.previous_secret_keys, self.secret_key]
+
+    def check_listening(self, host: str) -> Settings:
+        """What serving on `host` needs beyond `check`: outside loopback, a secret
+        that was not typed by hand in a hurry."""
+        beyond = not host.startswith(LOOPBACK)
+        if beyond and len(self.secret_key) < SECRET_MIN:
+            raise SettingsError(
+                f"Serving on {host} reaches other machines: TOVHOLDER_SECRET_KEY must have "
+                f"at least {SECRET_MIN} characters ({MAKE_ONE})."
+            )
+        return self
+
     def check(self) -> Settings:
         if self.mode not in {"dev", "demo", "test", "production"}:
             raise SettingsError(
                 f"TOVHOLDER_MODE must be dev, demo, test or production, not {self.mode!r}"
             )
-        if self.mode == "production" and (
-            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
-        ):
+        if OLD_DEFAULT_SECRET in self.secret_keys:
             raise SettingsError(
-                "Set TOVHOLDER_SECRET_KEY to a random value of at least 32 characters "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                "TOVHOLDER_SECRET_KEY is the old built-in example, which anyone can read: "
+                f"set a random value ({MAKE_ONE})."
             )
+        if not self.secret_key:
+            raise SettingsError(f"Set TOVHOLDER_SECRET_KEY ({MAKE_ONE}).")
+        if self.mode == "production":
+            if len(self.secret_key) < SECRET_MIN:
+                raise SettingsError(
+                    f"Set TOVHOLDER_SECRET_KEY to a random value of at least {SECRET_MIN} "
+                    f"characters ({MAKE_ONE})."
+                )
+            if not self.base_url.startswith("https://"):
+                raise SettingsError(
+                    "In production TOVHOLDER_BASE_URL must be the https:// address people "
+                    "open (cookies are sent only over https there)."
+                )
         if self.language not in {"da", "en"}:
             raise SettingsError("TOVHOLDER_LANGUAGE must be da or en")
         if self.realtime_backend not in {"memory", "redis", "postgres"}:
@@ -76,6 +113,20 @@ class Settings:
         return self
 
 
+def kept_secret(data_dir: Path) -> str:
+    """The secret made for this data folder the first time it was needed (mode
+    0600), so links and cookies survive a restart without a configured secret."""
+    path = data_dir / SECRET_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
 def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
     e = os.environ if env is None else env
     data_dir = Path(e.get("TOVHOLDER_DATA_DIR", str(ROOT / "data")))
@@ -86,7 +137,10 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
         "mode": e.get("TOVHOLDER_MODE", "dev"),
         "data_dir": data_dir,
         "database_url": e.get("TOVHOLDER_DATABASE_URL", ""),
-        "secret_key": e.get("TOVHOLDER_SECRET_KEY", DEFAULT_SECRET),
+        "secret_key": e.get("TOVHOLDER_SECRET_KEY", ""),
+        "previous_secret_keys": tuple(
+            k.strip() for k in e.get("TOVHOLDER_PREVIOUS_SECRET_KEYS", "").split(",") if k.strip()
+        ),
         "allowed_origins": origins,
         "language": e.get("TOVHOLDER_LANGUAGE", "da"),
         "base_url": e.get("TOVHOLDER_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
@@ -97,4 +151,12 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
         "ws_ping_timeout": float(e.get("TOVHOLDER_WS_PING_TIMEOUT", "20")),
     }
     values.update(overrides)
+    if values["mode"] == "demo":
+        # Demo data lives apart from real data: a SQLite file in a folder of its
+        # own, never the configured database, so `serve` never finds the demo's
+        # administrator (and `demo` never seeds a real database).
+        values["data_dir"] = Path(str(values["data_dir"])) / "demo"
+        values["database_url"] = ""
+    if not values["secret_key"] and values["mode"] != "production":
+        values["secret_key"] = kept_secret(Path(str(values["data_dir"])))
     return Settings(**values).check()  # type: ignore[arg-type]

@@ -251,7 +251,7 @@ TOTP_ENROL_SALT = "totp-enrol"
 
 
 def _signer(conn: HTTPConnection, salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services(conn).settings.secret_key, salt=salt)
+    return URLSafeTimedSerializer(services(conn).settings.secret_keys, salt=salt)
 
 
 def pending_login(conn: HTTPConnection, user: User, next_url: str) -> str:

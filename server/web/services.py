@@ -82,7 +82,7 @@ class Services:
     # -- signed tokens ---------------------------------------------------------------
 
     def _signer(self, salt: str) -> URLSafeSerializer:
-        return URLSafeSerializer(self.settings.secret_key, salt=salt)
+        return URLSafeSerializer(self.settings.secret_keys, salt=salt)
 
     def participant_token(self, session_id: str, participant_id: str) -> str:
         return self._signer("participant").dumps([session_id, participant_id])

@@ -78,7 +78,7 @@ def _next(form: Mapping[str, Any], engagement_id: str, default: str) -> str:
 
 
 def _signer(request: Request, salt: str) -> URLSafeSerializer:
-    return URLSafeSerializer(services(request).settings.secret_key, salt=salt)
+    return URLSafeSerializer(services(request).settings.secret_keys, salt=salt)
 
 
 async def _back(
