@@ -23,34 +23,57 @@ from server.web.services import Services
 
 log = logging.getLogger(__name__)
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; "
-    "object-src 'none'"
-)
-SECURITY_HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-]
+
+def csp(settings: Settings) -> str:
+    """The content security policy: nothing inline, and websockets only to this
+    service ('self' covers ws/wss of the page's own host in current browsers;
+    the base URL's host is named too, for the ones that do not)."""
+    hosts = [settings.base_url, *settings.allowed_origins]
+    sockets = " ".join(
+        sorted({h.replace("https://", "wss://").replace("http://", "ws://") for h in hosts})
+    )
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {sockets}; frame-ancestors 'none'; base-uri 'none'; "
+        "form-action 'self'; object-src 'none'"
+    )
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", csp(settings).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if settings.base_url.startswith("https://"):
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    """The headers every response carries. Pages are never stored by a browser
+    or a proxy (`no-store`: case material, minutes, a shared computer's back
+    button); only the static files, named by their content hash, are cached."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
+        self.headers = security_headers(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        static = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *SECURITY_HEADERS]
+                headers = [*message.get("headers", []), *self.headers]
+                if not static and not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -65,7 +88,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    path = logs.redact_path(request.url.path)  # /j/<code>, /h/<token> are secrets
+    log.error("unhandled error on %s %s: %s", request.method, path, type(exc).__name__)
     return await error(request, 500, "Something went wrong. Please try again.")
 
 
@@ -100,7 +124,7 @@ def create_app(settings: Settings, quiet_gc: bool = False) -> Starlette:
     return Starlette(
         debug=False,
         routes=routes(settings),
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders, settings=settings)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

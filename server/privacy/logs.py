@@ -14,7 +14,8 @@ comes from libraries at DEBUG level and from the access log:
   consultation's link) are replaced by "…". uvicorn's TRACE dumps of whole
   ASGI scopes are dropped.
 * Anything that looks like a CPR number in any record, its message or its
-  traceback, is masked as a last line of defence.
+  traceback, is masked as a last line of defence, and so are link codes and
+  signed keys in any path a message of any logger mentions.
 
 `install()` is idempotent and runs when the app is created.
 """
@@ -30,7 +31,18 @@ from typing import Any
 from server.privacy.cpr import mask_cpr
 
 _SECRET_PATHS = re.compile(r"^/(j|h|i)/[^/?#]+")
+# The same codes inside a message ("... on GET /h/<token>: ..."), and a signed key in a query.
+_SECRET_IN_TEXT = re.compile(r"(?<![\w/.])/(j|h|i)/[^/?#\s'\"]+")
+_KEY_IN_TEXT = re.compile(r"([?&]key=)[^&\s'\"]+")
 _FRAME_MESSAGES = ("< ", "> ")  # websockets: "< TEXT '...' [n bytes]"
+
+
+def redact_text(text: str) -> str:
+    """Any message: link codes and signed keys in the paths it mentions are replaced."""
+    if "/" not in text:
+        return text
+    text = _SECRET_IN_TEXT.sub(lambda m: f"/{m.group(1)}/…", text)
+    return _KEY_IN_TEXT.sub(lambda m: f"{m.group(1)}…", text)
 
 
 def redact_path(path: str) -> str:
@@ -62,9 +74,10 @@ _previous_factory: Callable[..., logging.LogRecord] | None = None
 def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     assert _previous_factory is not None
     record = _previous_factory(*args, **kwargs)
-    if record.name.startswith("uvicorn") and isinstance(record.args, tuple):
+    if isinstance(record.args, tuple):
         # Request lines ("GET /j/CODE?x" in the access log, "WebSocket /ws/..?key=" in
-        # uvicorn.error): every argument that is a path loses its secrets.
+        # uvicorn.error, a path in any logger's message): every argument that is
+        # a path loses its secrets.
         record.args = tuple(
             redact_path(a) if isinstance(a, str) and a.startswith("/") else a for a in record.args
         )
@@ -72,12 +85,12 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a broken format string: logging reports it itself
         return record
-    masked = mask_cpr(message)
+    masked = redact_text(mask_cpr(message))
     if masked != message:
         record.msg, record.args = masked, ()
     if record.exc_info and record.exc_info[0] is not None:
         text = "".join(traceback.format_exception(*record.exc_info))
-        record.exc_text = mask_cpr(text)
+        record.exc_text = redact_text(mask_cpr(text))
     return record
 
 

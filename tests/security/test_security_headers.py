@@ -91,3 +91,28 @@ def test_websocket_origin_is_checked(world: World) -> None:
         f"/ws/{session_id}/facilitator", headers={"origin": "http://testserver"}
     ) as ws:
         assert ws.receive_text()
+
+
+def test_pages_are_never_stored_and_static_files_are(world: World) -> None:
+    session_id, code = world.create_session("opstartsworkshop")
+    for path in ("/facilitator", f"/facilitator/sessions/{session_id}", f"/j/{code}", "/login"):
+        assert world.fac.get(path).headers["cache-control"] == "no-store", path
+    assert world.fac.get("/static/css/app.css").headers.get("cache-control") != "no-store"
+
+
+def test_websockets_may_connect_only_to_this_service(client: TestClient) -> None:
+    csp = client.get("/").headers["content-security-policy"]
+    connect = next(d for d in csp.split(";") if d.strip().startswith("connect-src"))
+    assert connect.split()[1:] == ["'self'", "ws://testserver"]  # not any host (ws: wss:)
+
+
+def test_https_installations_send_hsts(tmp_path: Path) -> None:
+    from server.app import security_headers
+    from server.settings import from_env
+
+    def names(base_url: str) -> set[bytes]:
+        settings = from_env({"TOVHOLDER_BASE_URL": base_url}, data_dir=tmp_path)
+        return {name for name, _ in security_headers(settings)}
+
+    assert b"strict-transport-security" in names("https://tovholder.example.dk")
+    assert b"strict-transport-security" not in names("http://127.0.0.1:8000")

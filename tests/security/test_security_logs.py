@@ -254,3 +254,34 @@ def test_a_cpr_in_any_log_record_is_masked(caplog: pytest.LogCaptureFixture) -> 
         log.exception("failed")
     assert CPR not in caplog.text
     assert "[CPR fjernet]" in caplog.text
+
+
+def test_link_codes_and_keys_in_any_logger_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    from server.privacy import logs
+
+    logs.install()
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("tovholder.test")
+    log.error("failed on %s %s", "GET", "/h/consultation-token-123/comments")
+    log.error("failed on GET /j/ACDEFGHJKMNPQRTU: ValueError")
+    log.error("opened /projector/abc?key=SIGNED.KEY.VALUE&x=1")
+    for secret in ("consultation-token-123", "ACDEFGHJKMNPQRTU", "SIGNED.KEY.VALUE"):
+        assert secret not in caplog.text
+    assert "/h/…/comments" in caplog.text and "/j/…" in caplog.text and "key=…" in caplog.text
+
+
+def test_an_error_on_a_secret_path_logs_the_path_without_its_secret(
+    settings: Settings, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from server.web.pages import participant
+
+    async def broken(request: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(participant, "session_page", broken)  # before the route table is made
+    caplog.set_level(logging.ERROR)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        assert client.get("/j/SECRETCODE42").status_code == 500
+    assert "SECRETCODE42" not in caplog.text and "/j/…" in caplog.text

@@ -168,5 +168,5 @@ async def qr(request: Request) -> Response:
     return Response(
         buf.getvalue(),
         media_type="image/svg+xml",
-        headers={"Cache-Control": "public, max-age=3600"},
+        headers={"Cache-Control": "private, max-age=3600"},
     )
