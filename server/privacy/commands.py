@@ -122,6 +122,12 @@ async def purge(
                 engagement_id=item.engagement_id,
             )
             print(f"{verb}: {line} ({retention.describe(deleted.counts)})", file=out)
+            if not deleted.log_cleared:
+                print(
+                    "  The database's write-ahead log was busy: it is emptied when the "
+                    "server next stops (until then it may hold a copy of the deleted rows).",
+                    file=out,
+                )
         return 0
     finally:
         await engine.dispose()

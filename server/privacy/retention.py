@@ -19,6 +19,7 @@ The audit log is kept: it records that the data was exported or deleted.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -223,6 +224,9 @@ class Deleted:
     title: str
     counts: Mapping[str, int]
     session_ids: tuple[str, ...]
+    # The write-ahead log was emptied (SQLite): no copy of the deleted rows is
+    # left in it. False if readers kept it busy: the next checkpoint empties it.
+    log_cleared: bool = True
 
 
 async def delete_engagement(engine: AsyncEngine, engagement_id: str) -> Deleted | None:
@@ -261,17 +265,51 @@ async def delete_engagement(engine: AsyncEngine, engagement_id: str) -> Deleted 
             )
         for table in reversed(owned_list):
             await conn.execute(delete(table).where(_condition(table, engagement_id, owned)))
-    await checkpoint(engine)
-    return Deleted(engagement_id, str(title), counts, session_ids)
+        await _forget_names_in_audit(conn, tables["audit_log"], engagement_id)
+    cleared = await checkpoint(engine)
+    if not cleared:
+        log.warning("engagement %s deleted; the write-ahead log is still busy", engagement_id)
+    return Deleted(engagement_id, str(title), counts, session_ids, cleared)
 
 
-async def checkpoint(engine: AsyncEngine) -> None:
-    """SQLite: move the WAL into the database file and empty it (no-op elsewhere)."""
+# Audit entries name a participant by what they typed as their name (admitted
+# to or refused from a case meeting): the entry stays, the name goes with the engagement.
+_NAMED_IN_AUDIT = ("participant.admit", "participant.deny")
+_FORGOTTEN = "participant:…"
+
+
+async def _forget_names_in_audit(conn: AsyncConnection, audit: Table, engagement_id: str) -> None:
+    rows = await conn.execute(
+        select(audit.c.id, audit.c.target).where(
+            audit.c.engagement_id == engagement_id, audit.c.action.in_(_NAMED_IN_AUDIT)
+        )
+    )
+    for row_id, target in rows.all():
+        kept = str(target).split(" participant:", 1)[0]
+        await conn.execute(
+            audit.update().where(audit.c.id == row_id).values(target=f"{kept} {_FORGOTTEN}")
+        )
+
+
+CHECKPOINT_TRIES = 20
+CHECKPOINT_PAUSE = 0.05  # seconds between tries, while a reader finishes
+
+
+async def checkpoint(engine: AsyncEngine) -> bool:
+    """SQLite: move the WAL into the database file and empty it; True once it
+    is empty (always elsewhere). A reader in the middle of a transaction keeps
+    the log busy: tried again for about a second before giving up."""
     if engine.dialect.name != "sqlite":
-        return
-    async with engine.connect() as conn:
-        await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        await conn.commit()
+        return True
+    for attempt in range(CHECKPOINT_TRIES):
+        async with engine.connect() as conn:
+            busy, _, _ = (await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+            await conn.commit()
+        if not busy:
+            return True
+        if attempt + 1 < CHECKPOINT_TRIES:
+            await asyncio.sleep(CHECKPOINT_PAUSE)
+    return False
 
 
 @dataclass(frozen=True)

@@ -365,3 +365,47 @@ def test_sqlite_runs_with_secure_delete(client: TestClient, people: Cast) -> Non
             return int((await conn.execute(text("PRAGMA secure_delete"))).scalar() or 0)
 
     assert _run(client, go) == 1
+
+
+def test_a_busy_write_ahead_log_is_reported_not_ignored(
+    client: TestClient, people: Cast, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader in a transaction keeps the WAL from being emptied after a
+    deletion: the deletion says so (page, CLI, log) instead of claiming it."""
+    import sqlite3
+
+    seed_sessions(client, people, SECRET)
+    monkeypatch.setattr(retention, "CHECKPOINT_TRIES", 2)
+    db_file = settings.db_url.split("///", 1)[1]
+    reader = sqlite3.connect(db_file)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM event").fetchone()  # holds a read snapshot
+        deleted = _run(
+            client, retention.delete_engagement, people.services.engine, people.engagement_id
+        )
+        assert isinstance(deleted, retention.Deleted) and deleted.log_cleared is False
+    finally:
+        reader.close()
+    assert _run(client, retention.checkpoint, people.services.engine) is True
+
+
+def test_names_in_audit_entries_go_with_the_engagement(client: TestClient, people: Cast) -> None:
+    from server.privacy.audit import record
+
+    svc, eid = people.services, people.engagement_id
+
+    async def admitted() -> None:
+        await record(
+            svc.repo,
+            "participant.admit",
+            "session:s1 participant:Hanne Sagsbehandler",
+            user=people.users["facilitator"],
+            engagement_id=eid,
+        )
+
+    _run(client, admitted)
+    deleted = _run(client, retention.delete_engagement, svc.engine, eid)
+    assert isinstance(deleted, retention.Deleted)
+    (entry,) = [a for a in audit_rows(client, people) if a.action == "participant.admit"]
+    assert entry.target == "session:s1 participant:…" and entry.engagement_id == eid
