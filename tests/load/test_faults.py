@@ -135,7 +135,10 @@ async def test_kill_9_again_and_again_during_a_write_burst_loses_and_doubles_not
         # tries may miss a restart that comes before its next try)
         assert kills >= KILLS
         assert in_flight_at_kill > 0
-        assert sum(p.connects for p in fleet) >= BURST_PHONES * KILLS // 4
+        # (how often each reconnects depends on the machine's speed: a busy one
+        # spends longer in backoff, so the bound is one any machine reaches)
+        assert sum(p.connects for p in fleet) >= BURST_PHONES * 2
+        assert sum(p.connects >= 2 for p in fleet) >= BURST_PHONES * 9 // 10
     finally:
         for phone in fleet:
             await phone.stop()
