@@ -20,6 +20,16 @@ participants' commands come fast their batches are published together, at
 most every PUBLISH_EVERY: each sender is still answered right after its
 commit, and only the screens' update waits (10 ms at most). A batch with a
 facilitator's command (a step change, a timer) is published at once.
+
+One command cannot fail the others in its batch. When its events cannot be
+stored (the log cannot encode them, or the database refuses a value), that
+command is refused ("unstorable") and the rest is decided again and committed
+without it. The log names the events it could not encode, so those are left
+out at once; when the database only says that some value was refused, the batch
+is committed in halves until the one it refuses is alone (a few transactions,
+at most ISOLATION_SPLITS halvings a batch). Anything else that fails an append
+(the database is unavailable) fails the whole batch, as it always did: nothing
+is acknowledged, and every sender is told to try again.
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ from server.engine import (
     replay,
 )
 from server.realtime.backends import Backend, MemoryBackend
-from server.store.eventlog import EventLog
+from server.store.eventlog import EventLog, Unstorable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +64,7 @@ QUEUE_SIZE = 10_000
 CONFLICT_PATIENCE = 10.0  # seconds a batch keeps trying while other workers keep winning
 RESYNC_INTERVAL = 10.0  # seconds between checks of each live session against the log
 PUBLISH_EVERY = 0.01  # seconds: participants' batches that come faster are published together
+ISOLATION_SPLITS = 32  # halvings a batch may take to find the values the database refuses
 
 Clock = Callable[[], float]
 
@@ -69,12 +80,28 @@ class Unavailable(Exception):
 Result = list[Event] | CommandRejected
 Answer = Callable[[Result], None]
 
+# The sender's answer when their command's events cannot be stored: sending the
+# same again will not help (unlike "the server is busy").
+UNSTORABLE = CommandRejected(
+    "Your last action could not be saved: something in it cannot be stored. "
+    "Change it before you try again.",
+    "unstorable",
+)
+
 
 @dataclass
 class Pending:
     command: Command
     future: asyncio.Future[Result]
     answer: Answer | None = None
+    refused: CommandRejected | None = None  # left out of its batch: its events cannot be stored
+
+
+@dataclass
+class _Splits:
+    """What is left of a batch's ISOLATION_SPLITS (shared by its halves)."""
+
+    left: int = ISOLATION_SPLITS
 
 
 @dataclass
@@ -273,6 +300,9 @@ class LiveSession:
         events: list[Event] = []
         now = self.clock()
         for p in batch:
+            if p.refused is not None:
+                results.append(p.refused)
+                continue
             out = decide(state, p.command, now)
             if not isinstance(out, CommandRejected) and out:
                 state = apply_all(state, out)
@@ -280,8 +310,11 @@ class LiveSession:
             results.append(out)
         return state, results, events
 
-    async def _commit(self, batch: Sequence[Pending]) -> Batch | None:
+    async def _commit(
+        self, batch: Sequence[Pending], splits: _Splits | None = None
+    ) -> Batch | None:
         """Decide, append and answer `batch`; returns what is to be published."""
+        splits = splits or _Splits()
         attempt = 0
         give_up = time.monotonic() + CONFLICT_PATIENCE
         while True:
@@ -293,38 +326,42 @@ class LiveSession:
             # moved on from (another worker, or the old process during a rolling
             # restart); an append would tell, a refusal writes nothing: read the
             # log first (one indexed query, and only for such batches).
-            doubtful = any(not out or isinstance(out, CommandRejected) for out in results)
+            doubtful = any(
+                p.refused is None and (not out or isinstance(out, CommandRejected))
+                for p, out in zip(batch, results, strict=True)
+            )
             if doubtful and await self._catch_up():
                 continue
             if events:
+                unstorable: Unstorable | None = None
                 try:
                     await self.log.append(self.session_id, self.seq + 1, events)
                 except IntegrityError:
                     # Another worker wrote seq+1 first: take its events, decide again
                     # (after a short random pause, so busy workers stop colliding).
-                    self.conflicts += 1
                     if await self._catch_up():
+                        self.conflicts += 1
                         await asyncio.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
                         continue
-                    log.exception("session %s: append refused", self.session_id)
-                    self._fail(batch)
-                    return None
+                    # Nobody did: the database refused a value of this batch (a
+                    # constraint), and does not say whose.
+                    unstorable = Unstorable((), "IntegrityError")
+                except Unstorable as exc:
+                    unstorable = exc
                 except Exception:
                     log.exception(
                         "session %s: could not write %d events", self.session_id, len(events)
                     )
                     self._fail(batch)
                     return None
+                if unstorable is not None:
+                    if self._leave_out(batch, results, unstorable):
+                        continue  # decide the others again, without it
+                    return await self._halves(batch, results, unstorable, splits)
                 self.seq += len(events)
                 self.state = state
             for p, out in zip(batch, results, strict=True):
-                if not p.future.done():
-                    p.future.set_result(out)
-                    if p.answer is not None:
-                        try:
-                            p.answer(out)
-                        except Exception:
-                            log.exception("session %s: answering failed", self.session_id)
+                self._reply(p, out)
             if not events:
                 return None
             return Batch(
@@ -334,11 +371,86 @@ class LiveSession:
         self._fail(batch)
         return None
 
-    @staticmethod
-    def _fail(batch: Sequence[Pending]) -> None:
+    def _leave_out(
+        self, batch: Sequence[Pending], results: Sequence[Result], unstorable: Unstorable
+    ) -> bool:
+        """Refuse the commands whose events could not be stored, if it is known
+        which they are: the events the log named, or the only command with events."""
+        owners = [
+            i for i, out in enumerate(results) if not isinstance(out, CommandRejected) for _ in out
+        ]
+        if unstorable.positions:
+            culprits = sorted({owners[k] for k in unstorable.positions})
+        else:
+            culprits = sorted(set(owners))
+            if len(culprits) != 1:
+                return False  # the database refused one of several: `_halves` finds it
+        for i in culprits:
+            p = batch[i]
+            p.refused = UNSTORABLE
+            # Ids and the error's name only: never the text.
+            log.warning(
+                "session %s: %s from %s left out, its events cannot be stored (%s)",
+                self.session_id,
+                type(p.command).__name__,
+                p.command.actor.id,
+                unstorable.kind,
+            )
+        return True
+
+    async def _halves(
+        self,
+        batch: Sequence[Pending],
+        results: Sequence[Result],
+        unstorable: Unstorable,
+        splits: _Splits,
+    ) -> Batch | None:
+        """Commit `batch` in two parts, each with some of the commands that made
+        events, so the value the database refuses ends up alone (and is left out)."""
+        if splits.left <= 0:
+            log.error(
+                "session %s: the database refuses values of %d commands (%s)",
+                self.session_id,
+                len(batch),
+                unstorable.kind,
+            )
+            self._fail(batch)
+            return None
+        splits.left -= 1
+        makers = [
+            i for i, out in enumerate(results) if out and not isinstance(out, CommandRejected)
+        ]
+        cut = makers[len(makers) // 2]  # 0 < cut < len(batch): both parts are smaller
+        first, second = batch[:cut], batch[cut:]
+        done = [b for b in [await self._commit(first, splits)] if b is not None]
+        if any(_failed(p) for p in first):
+            self._fail(second)  # the database is not merely refusing one value
+        else:
+            done.extend(b for b in [await self._commit(second, splits)] if b is not None)
+        if not done:
+            return None
+        return done[0] if len(done) == 1 else _merged(done)
+
+    def _reply(self, p: Pending, out: Result) -> None:
+        if not p.future.done():
+            p.future.set_result(out)
+            if p.answer is not None:
+                try:
+                    p.answer(out)
+                except Exception:
+                    log.exception("session %s: answering failed", self.session_id)
+
+    def _fail(self, batch: Sequence[Pending]) -> None:
         for p in batch:
-            if not p.future.done():
+            if p.refused is not None:
+                self._reply(p, p.refused)  # nothing to try again: it cannot be stored
+            elif not p.future.done():
                 p.future.set_exception(Unavailable())
+
+
+def _failed(p: Pending) -> bool:
+    """Whether the sender was told that nothing was saved (Unavailable)."""
+    return p.future.done() and not p.future.cancelled() and p.future.exception() is not None
 
 
 class LiveSessions:

@@ -2,7 +2,9 @@
 
 `append` writes a batch of events in one transaction (SQLAlchemy Core: the hot
 path of a vote burst), numbering them from the session's next `seq`. The caller
-acknowledges commands only after it returns: acked means durable.
+acknowledges commands only after it returns: acked means durable. Events that
+cannot be stored (not encodable, or a value the database refuses) raise
+`Unstorable`, so the caller can tell them from a database that is unavailable.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.engine.events import SessionEnded, SessionStarted, from_record, to_record
@@ -21,6 +24,20 @@ from server.store.tables import Session as SessionRow
 
 EVENTS = EventRow.__table__  # type: ignore[attr-defined]
 SESSIONS = SessionRow.__table__  # type: ignore[attr-defined]
+
+
+class Unstorable(Exception):
+    """Some of the events cannot be stored; nothing was written.
+
+    `positions` are the indexes (in the sequence given to `append`) of the events
+    that could not be encoded; empty when the database refused a value of the
+    batch without saying whose. `kind` names the error (for logs: never the text).
+    """
+
+    def __init__(self, positions: Sequence[int], kind: str) -> None:
+        super().__init__(kind)
+        self.positions = tuple(positions)
+        self.kind = kind
 
 
 def encode(ev: Event) -> tuple[str, bytes]:
@@ -56,8 +73,15 @@ class EventLog:
         if not events:
             return first_seq - 1
         rows = []
+        bad: list[int] = []
+        kind = ""
         for i, ev in enumerate(events):
-            name, data = encode(ev)
+            try:
+                name, data = encode(ev)
+            except (ValueError, TypeError) as exc:  # e.g. UnicodeEncodeError: a lone surrogate
+                bad.append(i)
+                kind = kind or type(exc).__name__
+                continue
             rows.append(
                 {
                     "session_id": session_id,
@@ -67,13 +91,18 @@ class EventLog:
                     "at": ev.at,
                 }
             )
-        async with self.engine.begin() as conn:
-            await conn.execute(insert(EVENTS), rows)
-            status = listed_status(events)
-            if status is not None:
-                await conn.execute(
-                    update(SESSIONS).where(SESSIONS.c.id == session_id).values(**status)
-                )
+        if bad:  # every one of them at once: the caller leaves them all out in one go
+            raise Unstorable(bad, kind)
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(EVENTS), rows)
+                status = listed_status(events)
+                if status is not None:
+                    await conn.execute(
+                        update(SESSIONS).where(SESSIONS.c.id == session_id).values(**status)
+                    )
+        except DataError as exc:  # a value out of range, too long, not valid for its type
+            raise Unstorable((), type(exc.orig).__name__ if exc.orig else "DataError") from exc
         return first_seq + len(events) - 1
 
     async def load(self, session_id: str, after: int = 0) -> list[Event]:
