@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any
 
-from bench.phones import RECONNECT_BASE, Phone, address, join
+from bench.phones import RECONNECT_BASE, Phone, address, form_token, join
 
 
 def card(i: int, run: str) -> tuple[str, dict[str, Any], str]:
@@ -43,13 +43,19 @@ class Fleet:
         self.first = first
         gate = asyncio.Semaphore(64)
         cookies: list[str] = [""] * n
+        csrf = await form_token(host, port)  # one browser's form token, for every join
 
         async def one(i: int) -> None:
             async with gate:
                 for attempt in range(20):
                     try:
                         cookies[i] = await join(
-                            host, port, code, f"Deltager {first + i}", address(first + i + 1)
+                            host,
+                            port,
+                            code,
+                            f"Deltager {first + i}",
+                            address(first + i + 1),
+                            csrf,
                         )
                         return
                     except Exception:

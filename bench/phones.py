@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import random
-import secrets
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,9 +72,29 @@ async def http(
     return status, parsed, content
 
 
-async def join(host: str, port: int, code: str, name: str, address: str) -> str:
-    """Join the session with `code`; returns the participant cookie ("tv_p_<sid>=...")."""
-    csrf = secrets.token_urlsafe(16)
+async def form_token(host: str, port: int) -> tuple[str, str]:
+    """(the CSRF cookie, the form's token), as a browser gets them with the front page."""
+    _, headers, body = await http(host, port, "GET", "/")
+    cookie = next(
+        v.split(";", 1)[0] for k, v in headers if k == "set-cookie" and "csrf=" in v.split(";")[0]
+    )
+    found = re.search(rb'name="csrf" value="([^"]+)"', body)
+    if found is None:
+        raise RuntimeError("the front page has no form token")
+    return cookie, found.group(1).decode()
+
+
+async def join(
+    host: str,
+    port: int,
+    code: str,
+    name: str,
+    address: str,
+    csrf: tuple[str, str] | None = None,
+) -> str:
+    """Join the session with `code`; returns the participant cookie ("tv_p_<sid>=...").
+    `csrf`: a pair from `form_token`, which many joins may share (else fetched)."""
+    cookie, token = csrf or await form_token(host, port)
     status, headers, body = await http(
         host,
         port,
@@ -82,10 +102,10 @@ async def join(host: str, port: int, code: str, name: str, address: str) -> str:
         "/join",
         {
             "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"tv_csrf={csrf}",
+            "Cookie": cookie,
             "X-Forwarded-For": address,
         },
-        urlencode({"code": code, "name": name, "csrf": csrf}).encode(),
+        urlencode({"code": code, "name": name, "csrf": token}).encode(),
     )
     for key, value in headers:
         if key == "set-cookie" and value.startswith("tv_p_"):
@@ -160,7 +180,11 @@ class Phone:
             try:
                 async with connect(
                     self.url,
-                    additional_headers={"Cookie": self.cookie} if self.cookie else None,
+                    # Its own address, as for joining: the server bounds sockets per address.
+                    additional_headers={
+                        "X-Forwarded-For": address(self.index),
+                        **({"Cookie": self.cookie} if self.cookie else {}),
+                    },
                     compression="deflate",  # offered, as browsers do
                     max_size=None,
                     open_timeout=20,

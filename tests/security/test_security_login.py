@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import httpx2 as httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlmodel import select
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from server.store.tables import LoginSession, User
+from server.store import repo
+from server.store.tables import AuditLog, LoginSession, User
 from server.web import totp
 from tests.security.sec_support import form_token, log_in, token_in
 from tests.support import PASSWORD, World
@@ -22,6 +27,17 @@ from tests.support import PASSWORD, World
 def english(c: TestClient) -> TestClient:
     c.cookies.set("tv_lang", "en")
     return c
+
+
+def browser_at(world: World, address: str) -> TestClient:
+    """Another browser on the running app, at its own client address."""
+    c = TestClient(world.fac.app, base_url="http://testserver", client=(address, 50000))
+    c.portal = world.fac.portal
+    return c
+
+
+def _audits(world: World) -> list[AuditLog]:
+    return [a for a in _rows(world, AuditLog) if isinstance(a, AuditLog)]
 
 
 def test_logout_ends_the_login_on_the_server(
@@ -88,10 +104,8 @@ def test_login_cookie_is_httponly_and_expires_with_the_login(
     assert "tv_csrf=" not in csrf_header or "samesite=strict" in csrf_header.lower()
 
 
-def test_lockout_after_five_failures_says_for_how_long(
-    world: World, new_browser: Callable[[], TestClient]
-) -> None:
-    c = english(new_browser())
+def test_five_wrong_passwords_lock_that_username_from_that_address_only(world: World) -> None:
+    c = english(browser_at(world, "198.51.100.7"))
     for _ in range(4):
         r = c.post(
             "/login",
@@ -99,26 +113,41 @@ def test_lockout_after_five_failures_says_for_how_long(
         )
         assert r.status_code == 401 and "Wrong username or password." in r.text
     r = c.post(
-        "/login", data={"username": "anne", "password": "wrong", "csrf": form_token(c), "next": ""}
+        "/login", data={"username": "Anne ", "password": "wrong", "csrf": form_token(c), "next": ""}
     )
     assert r.status_code == 429
     assert "Too many failed attempts. Try again in 15 minutes." in r.text
-    # Locked: even the right password does not log in, and the time left is shown.
+    # Locked: even the right password does not log in from here, and the time left is shown.
     r = c.post(
         "/login", data={"username": "anne", "password": PASSWORD, "csrf": form_token(c), "next": ""}
     )
     assert r.status_code == 429 and re.search(r"Try again in 1[45] minutes", r.text)
     assert "tv_login" not in c.cookies
+    # A stranger's wrong passwords do not lock Anne out where she is.
+    log_in(browser_at(world, "203.0.113.20"), "anne")
+    assert [a.action for a in _audits(world) if a.action.startswith("login.")].count(
+        "login.locked"
+    ) == 1
+    # Fifteen minutes later (the lock's own clock, as time passing would).
+    lock = world.services.throttles.login_lock
+    assert lock.left(("anne", "198.51.100.7"), time.monotonic() + 15 * 60 + 1) == 0
+    log_in(c, "anne")
 
-    async def unlock() -> None:
+
+def test_a_lock_by_wrong_codes_locks_the_account_everywhere(world: World) -> None:
+    async def lock() -> None:
         async with world.services.repo.sessions() as db:
             user = (await db.exec(select(User).where(User.username == "anne"))).one()
-            user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+            user.locked_until = datetime.now(UTC) + timedelta(minutes=15)
             db.add(user)
             await db.commit()
 
-    world.fac.portal.call(unlock)
-    log_in(c, "anne")
+    world.fac.portal.call(lock)
+    c = english(browser_at(world, "203.0.113.21"))
+    r = c.post(
+        "/login", data={"username": "anne", "password": PASSWORD, "csrf": form_token(c), "next": ""}
+    )
+    assert r.status_code == 429 and re.search(r"Try again in 1[45] minutes", r.text)
 
 
 def test_unknown_user_and_wrong_password_read_the_same(
@@ -133,6 +162,139 @@ def test_unknown_user_and_wrong_password_read_the_same(
     )
     assert a.status_code == b.status_code == 401
     assert "Wrong username or password." in a.text and "Wrong username or password." in b.text
+
+
+def attempt(c: TestClient, username: str, password: str = "wrong") -> httpx.Response:
+    return c.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": form_token(c), "next": ""},
+        follow_redirects=False,
+    )
+
+
+def test_login_attempts_are_limited_per_address(world: World) -> None:
+    limit = world.services.throttles.login_address.limit
+    c = english(browser_at(world, "198.51.100.8"))
+    for i in range(limit):  # other usernames each time: no lock, no limit per username
+        assert attempt(c, f"nobody{i}").status_code == 401
+    r = attempt(c, "anne", PASSWORD)
+    assert r.status_code == 429 and "Too many attempts. Wait a minute and try again." in r.text
+    assert "tv_login" not in c.cookies
+    assert attempt(c, "nobody-else").status_code == 429
+    # Another address is not held up.
+    log_in(browser_at(world, "198.51.100.9"), "anne")
+    throttled = [a for a in _audits(world) if a.action == "login.throttled"]
+    assert [(a.target, a.actor) for a in throttled] == [("address:198.51.100.8", "198.51.100.8")]
+
+
+def test_password_checks_are_limited_per_username(world: World) -> None:
+    world.fac.portal.call(world.services.repo.add_user, "bo", PASSWORD, "Bo")
+    limit = world.services.throttles.login_user.limit
+    for i in range(limit):  # from many addresses, so no address is locked or limited
+        assert attempt(browser_at(world, f"192.0.2.{i + 1}"), "bo").status_code == 401
+    c = english(browser_at(world, "192.0.2.200"))
+    r = attempt(c, "bo", PASSWORD)
+    assert r.status_code == 429 and "Too many attempts. Wait a minute and try again." in r.text
+    assert "tv_login" not in c.cookies
+    # Other usernames, from the same address, are checked as usual.
+    assert attempt(c, "anne").status_code == 401
+    log_in(c, "anne")
+    throttled = [a for a in _audits(world) if a.action == "login.throttled"]
+    assert [(a.target, a.actor) for a in throttled] == [("user:bo", "192.0.2.200")]
+
+
+def test_guessing_elsewhere_does_not_keep_an_owner_out_where_they_logged_in_before(
+    world: World,
+) -> None:
+    world.fac.portal.call(world.services.repo.add_user, "bo", PASSWORD, "Bo")
+    office = english(browser_at(world, "203.0.113.5"))
+    log_in(office, "bo")
+    office.post("/logout", data={"csrf": form_token(office)})
+    limit = world.services.throttles.login_user.limit
+    for i in range(limit + 3):  # a stranger keeps "bo" at its limit from many addresses
+        attempt(browser_at(world, f"192.0.2.{i + 1}"), "bo")
+    assert attempt(english(browser_at(world, "192.0.2.250")), "bo", PASSWORD).status_code == 429
+    log_in(english(browser_at(world, "203.0.113.5")), "bo")  # at the office, as before
+
+
+class CountingHasher:
+    """The suite's hasher, counting what the store asks of it."""
+
+    def __init__(self, inner: PasswordHasher) -> None:
+        self.inner = inner
+        self.calls: Counter[str] = Counter()
+
+    def hash(self, password: str) -> str:
+        self.calls["hash"] += 1
+        return self.inner.hash(password)
+
+    def verify(self, stored: str, password: str) -> bool:
+        self.calls["verify"] += 1
+        return self.inner.verify(stored, password)
+
+
+def test_unknown_and_known_usernames_cost_one_check_each(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.fac.portal.call(world.services.passwords.dummy)  # made once, when the app opened
+    counting = CountingHasher(repo._hasher)
+    monkeypatch.setattr(repo, "_hasher", counting)
+    c = english(browser_at(world, "198.51.100.10"))
+    costs = []
+    for username, password, status in [
+        ("nobody", "x", 401),
+        ("someone-else", "y", 401),
+        ("anne", "x", 401),
+        ("anne", PASSWORD, 303),
+    ]:
+        counting.calls.clear()
+        assert attempt(c, username, password).status_code == status
+        costs.append(dict(counting.calls))
+    assert costs == [{"verify": 1}] * 4
+
+
+def test_failed_logins_are_audited_with_the_address_and_no_password(world: World) -> None:
+    c = english(browser_at(world, "198.51.100.11"))
+    assert attempt(c, "anne", "XQZ-secret-1").status_code == 401
+    assert attempt(c, "XQZ-maybe-a-password", "XQZ-secret-2").status_code == 401
+    log_in(c, "anne")
+    rows = _audits(world)
+    anne = world.user.id
+    failed = [(a.user_id, a.actor, a.target) for a in rows if a.action == "login.failed"]
+    assert failed == [
+        (anne, "198.51.100.11", "user:anne"),
+        (None, "198.51.100.11", "user:(unknown)"),  # a mistyped password is not kept
+    ]
+    logins = [a for a in rows if a.action == "login" and a.actor.endswith("(198.51.100.11)")]
+    assert [(a.user_id, a.actor) for a in logins] == [(anne, "anne (198.51.100.11)")]
+    for row in rows:
+        assert "XQZ" not in f"{row.actor} {row.target}"
+
+
+def test_a_full_password_pool_answers_503_at_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.store.repo import Passwords  # (imported here: new with issue 14)
+
+    svc = world.services
+    small = Passwords(workers=1, waiting=0)
+    monkeypatch.setattr(svc.repo, "passwords", small)
+    gate = threading.Event()
+    busy = world.fac.portal.start_task_soon(small.run, gate.wait, 10)
+    try:
+        deadline = time.monotonic() + 5
+        while not small.full and time.monotonic() < deadline:
+            time.sleep(0.01)
+        c = english(browser_at(world, "198.51.100.12"))
+        r = attempt(c, "anne", PASSWORD)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5"
+        assert "Many people are logging in right now. Wait a moment and try again." in r.text
+        gate.set()
+        assert busy.result(timeout=10) is True
+        assert attempt(c, "anne", PASSWORD).status_code == 303  # a place again
+    finally:
+        gate.set()
+        small.close()
 
 
 @pytest.mark.parametrize(
