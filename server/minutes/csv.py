@@ -1,9 +1,19 @@
 """Decisions and actions as CSV for Danish Excel, and as JSON.
 
 Excel in Danish locale expects ``;`` between fields and needs a UTF-8 BOM to
-read æ, ø, å correctly. Every cell is formula-neutralised: a cell that starts
-with ``=``, ``+``, ``-``, ``@``, TAB or CR (after any leading spaces) gets a
-leading apostrophe, so ``=HYPERLINK(...)`` typed by a participant stays text.
+read æ, ø, å correctly. Every cell of every CSV the service writes (decisions,
+actions, the development plan, the audit log) goes through :func:`cell`: the
+text is *first* cleaned of characters no document can hold and *then*
+formula-neutralised. In the other order a control character (U+0001) in
+front of ``=HYPERLINK(...)`` passes the check, and the cleaning then takes it
+away and leaves a live formula.
+
+A cell is neutralised (gets a leading apostrophe, so it stays text) when it
+starts with TAB, CR or LF, or when its first visible character, after any
+whitespace, control or invisible format characters, is ``=``, ``+``, ``-``,
+``@``, or one of their full-width or small forms (``＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫``) or the
+minus sign ``−``: spreadsheets and input methods may fold those to the ASCII
+sign, and an apostrophe costs nothing on the rare cell that starts with one.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from server.minutes.labels import labels_for
@@ -18,23 +29,40 @@ from server.minutes.model import Minutes
 from server.minutes.text import clean
 
 BOM = "\ufeff"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+# = + - @, their full-width and small forms, and the minus sign.
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212")
+# Control, format (zero-width, bidi, BOM, soft hyphen) and separator characters:
+# invisible in a cell, so skipped when looking for the first visible character.
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
 
-def neutralise(cell: str) -> str:
+def _first_visible(text: str) -> str:
+    for char in text:
+        if not (char.isspace() or unicodedata.category(char) in _INVISIBLE):
+            return char
+    return ""
+
+
+def neutralise(text: str) -> str:
     """Prefix an apostrophe if a spreadsheet could read the cell as a formula."""
-    if cell.lstrip(" ").startswith(_FORMULA_STARTS):
-        return "'" + cell
-    return cell
+    if text[:1] in ("\t", "\r", "\n") or _first_visible(text) in _FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
+def cell(value: str | None) -> str:
+    """One CSV cell: cleaned first, then neutralised (the order is the guard)."""
+    return neutralise(clean(value))
 
 
 def write_csv(head: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """UTF-8 with BOM, ``;``-separated, CRLF rows, every cell neutralised."""
+    """UTF-8 with BOM, ``;``-separated, CRLF rows, every cell through :func:`cell`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([clean(neutralise(h)) for h in head])
+    writer.writerow([cell(h) for h in head])
     for row in rows:
-        writer.writerow([clean(neutralise(cell)) for cell in row])
+        writer.writerow([cell(value) for value in row])
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
