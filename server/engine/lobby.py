@@ -8,7 +8,10 @@ decides (`required`); other sessions are joined directly with their code.
 Step-independent, like the general commands: it registers its commands,
 events and handlers here, and guards `Join` so that in a case meeting only
 an admitted participant is ever added — whatever the edge sends.
-The waiting list lives in `state.extra["lobby"]`.
+The waiting list lives in `state.extra["lobby"]`. It is bounded: at most
+MAX_WAITING people wait at once, and a knock nobody answered within KNOCK_TTL
+seconds lapses (the next knock clears it out of the state, with an event, so a
+replay does the same); a refusal is kept, so the refused person is told.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from server.engine.text import NAME_MAX, clean
 from server.scripts.schema import Script, SessionType
 
 LOBBY_TYPES = frozenset({SessionType.CASE_MEETING, SessionType.KVIFA})
-MAX_WAITING = 500
+MAX_WAITING = 100  # people waiting at once: a case meeting has a handful
+KNOCK_TTL = 3600.0  # seconds an unanswered knock waits before it lapses
 KEY = "lobby"
 
 
@@ -66,6 +70,11 @@ def waiting(state: SessionState) -> list[Knock]:
     return sorted(
         (k for k in knocks(state).values() if not k.denied), key=lambda k: (k.asked_at, k.id)
     )
+
+
+def lapsed(state: SessionState, now: float) -> list[Knock]:
+    """Unanswered knocks older than KNOCK_TTL: they hold no place, and the next knock clears them."""
+    return [k for k in waiting(state) if now - k.asked_at > KNOCK_TTL]
 
 
 def status(state: SessionState, participant_id: str) -> str:
@@ -124,6 +133,14 @@ class EntryDenied(Event):
     participant_id: str
 
 
+@event
+@dataclass(frozen=True, kw_only=True)
+class EntriesLapsed(Event):
+    """Knocks nobody answered within KNOCK_TTL, cleared from the waiting list."""
+
+    participant_ids: tuple[str, ...]
+
+
 # -- handlers ----------------------------------------------------------------------
 
 
@@ -147,13 +164,17 @@ def _ask(state: SessionState, cmd: AskToJoin, now: float) -> Outcome:
     knock = knocks(state).get(pid)
     if knock is not None and knock.denied:
         return CommandRejected("The facilitator has not let you in.", "denied")
+    gone = tuple(k.id for k in lapsed(state, now))
+    if pid in gone:
+        knock = None  # their own knock lapsed: this one starts afresh
     if knock is not None and knock.name == name:
         return []
-    if knock is None and len(waiting(state)) >= MAX_WAITING:
+    if knock is None and len(waiting(state)) - len(gone) >= MAX_WAITING:
         return CommandRejected("Too many people are waiting. Try again in a moment.", "full")
     if len(state.participants) >= _decide.MAX_PARTICIPANTS:
         return CommandRejected("The session is full.", "full")
-    return [EntryAsked(at=now, participant_id=pid, name=name, masked=masked)]
+    asked = EntryAsked(at=now, participant_id=pid, name=name, masked=masked)
+    return [EntriesLapsed(at=now, participant_ids=gone), asked] if gone else [asked]
 
 
 @handles(Admit)
@@ -219,6 +240,12 @@ def _asked(state: SessionState, ev: EntryAsked) -> SessionState:
 @applies(EntryAdmitted)
 def _admitted(state: SessionState, ev: EntryAdmitted) -> SessionState:
     return _with(state, {k: v for k, v in knocks(state).items() if k != ev.participant_id})
+
+
+@applies(EntriesLapsed)
+def _lapsed(state: SessionState, ev: EntriesLapsed) -> SessionState:
+    gone = set(ev.participant_ids)
+    return _with(state, {k: v for k, v in knocks(state).items() if k not in gone or v.denied})
 
 
 @applies(EntryDenied)

@@ -14,6 +14,11 @@ hands the same object to every client of that audience. Two kinds of client:
   queue drained by a writer task; a full queue closes the socket with 1013.
 
 Either way a dropped screen reconnects by itself and gets a fresh snapshot.
+
+Sockets are bounded (`Hub.join`): one participant keeps at most PER_PARTICIPANT
+screens open (a new one closes their oldest with 1008: a connection that died
+unnoticed on bad wifi must not keep the phone out), and one address at most
+PER_ADDRESS (a further one is refused; the facilitator's screen always gets in).
 """
 
 from __future__ import annotations
@@ -30,11 +35,14 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+POLICY = 1008  # "refused": htmx does not reconnect
 SERVICE_RESTART = 1012  # "reconnect, the server is restarting": htmx reconnects
 TRY_AGAIN_LATER = 1013  # "too slow": htmx reconnects
 CLOSE_GRACE = 3.0  # seconds a closing frame may take to drain before the socket is cut
 PARTICIPANT_BUFFER = 256 * 1024  # bytes a phone may have unread before it is dropped
 SCREEN_BUFFER = 4 * 1024 * 1024  # facilitator and projector carry the whole card wall
+PER_PARTICIPANT = 5  # open screens of one participant (a phone with a few tabs)
+PER_ADDRESS = 1000  # open sockets from one address, in all sessions: a venue's wifi
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -78,6 +86,7 @@ class Client(abc.ABC):
         self.audience = audience  # facilitator | projector | participant
         self.participant_id = participant_id
         self.id = 0  # given by the hub it joins, unique within that hub
+        self.address: str | None = None  # the client's address, counted by the hub
         self.overflowed = False  # dropped for not keeping up (1013)
         self.closing = False
 
@@ -203,24 +212,61 @@ class Room:
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(
+        self, per_participant: int = PER_PARTICIPANT, per_address: int = PER_ADDRESS
+    ) -> None:
         self.rooms: dict[str, Room] = {}
         self.on_presence: Callable[[str], None] | None = None
         self._ids = itertools.count(1)
+        self.per_participant = per_participant
+        self.per_address = per_address
+        self.addresses: dict[str, int] = {}  # open sockets per client address
 
-    def join(self, client: Client) -> None:
+    def join(
+        self,
+        client: Client,
+        address: str | None = None,
+        notice: str | Outgoing | None = None,
+    ) -> bool:
+        """Adds the client; False (and nothing added) if `address` has too many open.
+
+        A participant's screens beyond `per_participant` are closed, oldest first,
+        with 1008 after `notice` (what the person reads there).
+        """
+        if (
+            address is not None
+            and client.audience != "facilitator"
+            and self.addresses.get(address, 0) >= self.per_address
+        ):
+            return False
         client.id = next(self._ids)
         room = self.rooms.setdefault(client.session_id, Room())
         room.clients.add(client)
         room.audiences.setdefault(client.audience, set()).add(client)
+        if address is not None:
+            client.address = address
+            self.addresses[address] = self.addresses.get(address, 0) + 1
         if client.participant_id:
-            room.participants.setdefault(client.participant_id, set()).add(client)
+            mine = room.participants.setdefault(client.participant_id, set())
+            mine.add(client)
+            for old in sorted(mine, key=lambda c: c.id)[: max(0, len(mine) - self.per_participant)]:
+                if notice is not None:
+                    old.offer(notice)
+                old.close(POLICY)
+                self.leave(old)
         self._presence(client.session_id)
+        return True
 
     def leave(self, client: Client) -> None:
         room = self.rooms.get(client.session_id)
         if room is None or client not in room.clients:
             return
+        if client.address is not None:
+            left = self.addresses.get(client.address, 0) - 1
+            if left > 0:
+                self.addresses[client.address] = left
+            else:
+                self.addresses.pop(client.address, None)
         room.clients.discard(client)
         room.audiences.get(client.audience, set()).discard(client)
         mine = room.participants.get(client.participant_id or "")

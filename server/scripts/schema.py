@@ -82,8 +82,18 @@ class RoundStep(StepBase):
     listeners: tuple[str, ...] = Field(
         default=(), description="role ids who only listen in this round (e.g. case_owner)"
     )
+    answerers: tuple[str, ...] = Field(
+        default=(),
+        description="role ids who answer the others' questions: no turn of their own, "
+        "but not silenced (e.g. case_owner in a question round)",
+    )
     speaker_timebox: float | None = Field(default=None, gt=0, le=60, description="minutes")
     questions: tuple[str, ...] = ()
+
+
+CARDS_PER_PARTICIPANT = 50
+"""Cards one participant may add in a step whose script sets no limit (the engine's
+bound on a flood; a brainstorm's `max_cards_per_participant` sets its own)."""
 
 
 class BrainstormStep(StepBase):
@@ -92,7 +102,9 @@ class BrainstormStep(StepBase):
     kind: Literal["brainstorm"]
     cards: bool = True
     clusters: tuple[str, ...] = Field(default=(), description="preset cluster titles")
-    max_cards_per_participant: int | None = Field(default=None, ge=1, le=100)
+    max_cards_per_participant: int | None = Field(
+        default=None, ge=1, le=100, description="None: at most CARDS_PER_PARTICIPANT"
+    )
     propose_focus_areas: bool = Field(
         default=False, description="clusters become proposed focus areas of the engagement"
     )
@@ -254,7 +266,7 @@ class Script(Strict):
         for step in self.steps:
             named: tuple[str, ...] = ()
             if isinstance(step, RoundStep):
-                named = step.listeners
+                named = (*step.listeners, *step.answerers)
             elif isinstance(step, PrivateTimeStep):
                 named = (step.group,)
             elif isinstance(step, PresentationStep) and step.presenter:

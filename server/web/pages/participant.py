@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 import secrets
 import time
 
@@ -10,6 +11,7 @@ import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.engagement.common import N_
 from server.engine import Actor, ActorRole, CommandRejected, lobby
 from server.engine.commands import Join
 from server.engine.state import SessionStatus
@@ -19,6 +21,7 @@ from server.web.pages.common import chosen_language, error, page, redirect
 from server.web.render import context, render_private
 
 COOKIE_PREFIX = "tv_p_"
+FORM_FIELDS = 10
 
 
 def cookie_name(session_id: str) -> str:
@@ -28,10 +31,45 @@ def cookie_name(session_id: str) -> str:
 NO_SUCH_CODE = "No session has that code. Check the code on the screen."
 TOO_MANY = "Too many attempts. Wait a minute and try again."
 ENDED = "This session has ended."
+BUSY_ADDRESS = N_(
+    "Very many phones joined from this network just now. Wait a minute and try again."
+)
+BUSY_SESSION = N_(
+    "Very many people are joining this session just now. Wait a minute and try again."
+)
 
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "?"
+
+
+def network_of(address: str) -> str:
+    """The address a join counts against: an IPv6 client by its /64 (one line, one
+    household or one script may hold the whole of it), anyone else by their address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def newcomers_refused(request: Request, session_id: str) -> str | None:
+    """Counts a newcomer to the session; why they must wait, if too many came lately.
+
+    Right codes count here (wrong ones in `throttles.join`): per network, generous
+    enough for a venue's wifi, and per session, whatever the addresses.
+    """
+    throttles = services(request).throttles
+    now = time.monotonic()
+    if not throttles.joins.allow(network_of(client_of(request)), now):
+        return BUSY_ADDRESS
+    if not throttles.session_joins.allow(session_id, now):
+        return BUSY_SESSION
+    return None
 
 
 def looked_up(request: Request, found: bool) -> None:
@@ -47,7 +85,8 @@ async def front(request: Request) -> Response:
 
 
 async def join(request: Request) -> Response:
-    form = await request.form()
+    # Two text fields and a token; no file is ever taken here.
+    form = await request.form(max_files=0, max_fields=FORM_FIELDS)
     code = normalise_code(str(form.get("code", "")))
     name = str(form.get("name", ""))[:200]
     svc = services(request)
@@ -85,6 +124,10 @@ async def join(request: Request) -> Response:
         row.id, request.cookies.get(cookie_name(row.id))
     ) or secrets.token_hex(8)
     actor = Actor(ActorRole.PARTICIPANT, pid)
+    # Only a newcomer counts (not a rename, not asking again at the door).
+    newcomer = lobby.status(live.state, pid) == "none"
+    if newcomer and (busy := newcomers_refused(request, row.id)):
+        return await page(request, "participant/join.html", 429, code=code, error=busy)
     if lobby.required(live.state.script) and pid not in live.state.participants:
         # A case meeting: ask at the door; the facilitator lets people in.
         result = await live.submit(lobby.AskToJoin(actor=actor, name=name))
