@@ -31,6 +31,7 @@ class ActorRole(StrEnum):
     FACILITATOR = "facilitator"
     PARTICIPANT = "participant"
     SYSTEM = "system"
+    VIEWER = "viewer"  # a wall that only watches: the engine grants it nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +46,49 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class Timer:
-    """Server-authoritative: a deadline while running, a remainder otherwise."""
+    """Server-authoritative: a deadline while running, a remainder otherwise.
+
+    `duration` is the time the timer was set to (more if minutes were added past
+    it). Taking minutes off shortens what is left, never `duration`, so a timer once
+    set stays on every screen, at 00:00 or in overtime, until it is reset.
+    """
 
     status: TimerStatus = TimerStatus.IDLE
     duration: float = 0.0
     remaining: float = 0.0
     deadline: float | None = None
 
+    @property
+    def is_set(self) -> bool:
+        """There is a timer to show (a step without a timebox has none until one is set)."""
+        return self.duration > 0 or self.status is not TimerStatus.IDLE
+
     def remaining_at(self, now: float) -> float:
+        return max(0.0, self.left_at(now))
+
+    def left_at(self, now: float) -> float:
+        """What is left; below zero while a running timer is in overtime."""
         if self.status is TimerStatus.RUNNING and self.deadline is not None:
-            return max(0.0, self.deadline - now)
+            return self.deadline - now
         return max(0.0, self.remaining)
 
     def expired_at(self, now: float) -> bool:
-        return self.duration > 0 and self.remaining_at(now) <= 0.0
+        return self.is_set and self.remaining_at(now) <= 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeptTimer:
+    """A step's timer as it was when the step was left, given back on returning to
+    it (`SessionState.kept_timers`): running or paused, the time it was set to,
+    and what was left then (below zero: the overtime so far)."""
+
+    status: TimerStatus
+    duration: float
+    left: float
+
+    @staticmethod
+    def of(timer: Timer, at: float) -> KeptTimer:
+        return KeptTimer(status=timer.status, duration=timer.duration, left=timer.left_at(at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +208,7 @@ class SessionState:
     case_owner: str | None = None
     next_meeting: NextMeeting | None = None
     visits: tuple[StepVisit, ...] = ()
+    kept_timers: Mapping[str, KeptTimer] = field(default_factory=dict)  # by step id
     started_at: float | None = None
     ended_at: float | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -28,7 +28,7 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Second factor (server/web/totp.py): the base32 key once enrolled, the last
     # step a code was used for (no replay), and wrong codes since the last right one.
-    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_secret: str | None = Field(default=None, max_length=255)  # sealed (privacy/sealed.py)
     totp_last_step: int = 0
     totp_failures: int = 0
 
@@ -70,6 +70,9 @@ class Session(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+    # Part of every projector link; "Revoke projector links" counts it up, and
+    # links made before stop working (server/web/services.py projector_ok).
+    projector_generation: int = 0
 
 
 class Event(SQLModel, table=True):
@@ -174,6 +177,19 @@ class FocusArea(SQLModel, table=True):
     )
     source_cluster_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
+    # Whether the description may be shown without READ_CASES (to observers and to
+    # the consultation's respondents): the coordinator's tick on the area's form, or
+    # None while undecided (see `description_shared`).
+    description_public: bool | None = None
+
+    @property
+    def description_shared(self) -> bool:
+        """May the description be shown without READ_CASES? The coordinator's choice;
+        undecided: yes for an area written by hand, no for one proposed from a case
+        meeting's theme, whose first description is the meeting's cards."""
+        if self.description_public is not None:
+            return self.description_public
+        return self.source_cluster_id is None
 
 
 class Consultation(SQLModel, table=True):

@@ -14,6 +14,9 @@ An unknown role string in the database grants nothing.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +29,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from server.engine.state import SessionState
 from server.store.repo import LOCKOUT_AFTER, LOCKOUT_MINUTES, token_hash
 from server.store.tables import LoginSession, User, utcnow
 from server.web import totp
@@ -33,6 +37,23 @@ from server.web.services import Services
 
 LOGIN_COOKIE = "tv_login"
 CSRF_COOKIE = "tv_csrf"
+HOST_PREFIX = "__Host-"  # under https: the cookie is this host's alone (no domain, path /, Secure)
+
+
+def login_cookie(conn: HTTPConnection) -> str:
+    """The login cookie's name: `__Host-tv_login` under https, so no other host
+    (a subdomain) can set or overwrite it."""
+    return _named(conn, LOGIN_COOKIE)
+
+
+def csrf_cookie(conn: HTTPConnection) -> str:
+    return _named(conn, CSRF_COOKIE)
+
+
+def _named(conn: HTTPConnection, name: str) -> str:
+    return HOST_PREFIX + name if services(conn).settings.secure_cookies else name
+
+
 CSRF_HEADER = "x-csrf-token"  # htmx posts from live fragments send it (hx-headers)
 
 
@@ -48,7 +69,7 @@ class Perm(StrEnum):
 
     SIGNED_IN = "signed_in"  # any logged-in user (what they then see is filtered)
     SEE = "see"  # the engagement and the list of its sessions
-    WATCH = "watch"  # the projector view of its sessions (no case material beyond the wall)
+    WATCH = "watch"  # the projector view of sessions without case material (wall_permission)
     RUN = "run"  # create and drive sessions: the facilitator screen and its commands
     READ_CASES = "read_cases"  # minutes, documents, the case register
     EDIT_MINUTES = "edit_minutes"  # reword decisions and actions after the session
@@ -91,6 +112,29 @@ def may(role: Role | None, perm: Perm) -> bool:
     return role is not None and perm in GRANTS[role]
 
 
+CASE_SESSION_TYPES = frozenset({"case_meeting", "kvifa", "family_conference"})
+"""Sessions about a child's case as a whole: the full-day case meeting, Kvifa sparring on
+one case, a family group conference. Their wall is case material even with no case
+from the register in them (a Kvifa case is presented aloud; the cards are about it)."""
+
+
+def carries_cases(state: SessionState) -> bool:
+    """Whether a session's wall (projector, facilitator screen) shows case material:
+    cases taken in from the register, a case walkthrough step, or a case session."""
+    script = state.script
+    return (
+        bool(state.cases)
+        or str(script.session_type) in CASE_SESSION_TYPES
+        or any(step.kind == "case_walkthrough" for step in script.steps)
+    )
+
+
+def wall_permission(state: SessionState) -> Perm:
+    """What it takes to watch a session's wall as a member: READ_CASES for case
+    material (an observer does not see it), WATCH otherwise."""
+    return Perm.READ_CASES if carries_cases(state) else Perm.WATCH
+
+
 def services(conn: HTTPConnection) -> Services:
     svc: Services = conn.app.state.services
     return svc
@@ -100,7 +144,7 @@ async def current_user(conn: HTTPConnection) -> User | None:
     cached: Any = conn.scope.get("tv_user", False)
     if cached is not False:
         return cached  # type: ignore[no-any-return]
-    token = conn.cookies.get(LOGIN_COOKIE)
+    token = conn.cookies.get(login_cookie(conn))
     user: User | None = None
     if token:
         found = await services(conn).repo.login_session(token)
@@ -115,7 +159,7 @@ async def still_signed_in(conn: HTTPConnection, user_id: int) -> bool:
     Unlike `current_user` this is never cached: a long-lived websocket asks it
     again before acting, so logging out ends what an open screen may do too.
     """
-    token = conn.cookies.get(LOGIN_COOKIE)
+    token = conn.cookies.get(login_cookie(conn))
     if not token:
         return False
     found = await services(conn).repo.login_session(token)
@@ -237,10 +281,8 @@ def requires(perm: Perm, *, audit: str | None = None) -> Callable[[Handler], Pag
 def target_of(conn: HTTPConnection) -> str:
     """What an audited request is about, for the audit log (ids, never content)."""
     params = conn.path_params
-    for key in ("session_id", "engagement_id"):
-        if key in params:
-            return f"{key.removesuffix('_id')}:{params[key]}"
-    return conn.url.path[:200]
+    ids = [f"{k.removesuffix('_id')}:{v}" for k, v in params.items() if k.endswith("_id")]
+    return " ".join(ids)[:200] if ids else conn.url.path[:200]
 
 
 # -- logging in: the second factor -----------------------------------------------------
@@ -312,11 +354,13 @@ async def check_second_factor(conn: HTTPConnection, user_id: int, code: object) 
     now = utcnow()
     async with services(conn).repo.sessions() as db:
         user = await db.get(User, user_id)
-        if user is None or not user.totp_secret:
+        sealer = services(conn).sealer
+        secret = sealer.open(user.totp_secret) if user and user.totp_secret else None
+        if user is None or secret is None:
             return "gone"
         if user.locked_until and _aware(user.locked_until) > now:
             return f"locked:{int((_aware(user.locked_until) - now).total_seconds() // 60) + 1}"
-        step = totp.verify(user.totp_secret, code, now.timestamp(), user.totp_last_step)
+        step = totp.verify(secret, code, now.timestamp(), user.totp_last_step)
         if step is None:
             user.totp_failures += 1
             locked = user.totp_failures >= LOCKOUT_AFTER
@@ -329,6 +373,8 @@ async def check_second_factor(conn: HTTPConnection, user_id: int, code: object) 
         user.totp_last_step = step
         user.totp_failures = 0
         user.failed_logins = 0
+        if not sealer.current(user.totp_secret or ""):
+            user.totp_secret = sealer.seal(secret)  # from before sealing, or an older secret
         db.add(user)
         await db.commit()
         await db.refresh(user)
@@ -342,7 +388,7 @@ async def set_second_factor(
         row = await db.get(User, user.id)
         if row is None:
             return
-        row.totp_secret = secret
+        row.totp_secret = None if secret is None else services(conn).sealer.seal(secret)
         row.totp_last_step = step
         row.totp_failures = 0
         db.add(row)
@@ -354,23 +400,36 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-# -- CSRF: double-submit token ---------------------------------------------------------
+# -- CSRF: double-submit token, bound to the login -------------------------------------
+#
+# The browser holds a random cookie (HttpOnly, SameSite=Strict); each form carries
+# an HMAC under the server's secret of that cookie and of the login behind the
+# request. A token is therefore good only for this browser and this login: it
+# changes at login and logout (and the cookie itself is made anew at login),
+# so a token planted or seen before someone logs in is worth nothing after.
+
+
+def _bound(secret: str, cookie: str, login: str) -> str:
+    login_part = token_hash(login) if login else ""
+    mac = hmac.new(secret.encode(), f"csrf|{cookie}|{login_part}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
 def csrf_token(request: Request) -> str:
-    """The double-submit token for this browser (set as a cookie when missing)."""
-    token = request.cookies.get(CSRF_COOKIE) or request.scope.get("tv_new_csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.scope["tv_new_csrf"] = token
-    return str(token)
+    """The token for this browser's forms (its cookie is set when missing)."""
+    cookie = request.scope.get("tv_new_csrf") or request.cookies.get(csrf_cookie(request))
+    if not cookie:
+        cookie = secrets.token_urlsafe(24)
+        request.scope["tv_new_csrf"] = cookie
+    login = request.scope.get("tv_new_login") or request.cookies.get(login_cookie(request)) or ""
+    return _bound(services(request).settings.secret_key, str(cookie), str(login))
 
 
 def set_csrf_cookie(request: Request, response: Response) -> None:
     new = request.scope.get("tv_new_csrf")
     if new:
         response.set_cookie(
-            CSRF_COOKIE,
+            csrf_cookie(request),
             new,
             httponly=True,
             samesite="strict",
@@ -379,16 +438,25 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
 
 
 async def csrf_ok(request: Request, form_token: object) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
+    cookie = request.cookies.get(csrf_cookie(request))
     if not cookie or not isinstance(form_token, str):
         return False
-    return secrets.compare_digest(cookie.encode(), form_token.encode())
+    login = request.cookies.get(login_cookie(request)) or ""
+    given = form_token.encode()
+    return any(
+        secrets.compare_digest(_bound(secret, cookie, login).encode(), given)
+        for secret in services(request).settings.secret_keys
+    )
 
 
 def set_login_cookie(request: Request, response: Response, token: str) -> None:
     svc = services(request)
+    # A new login gets a new CSRF cookie too (so no token from before it works).
+    request.scope["tv_new_csrf"] = secrets.token_urlsafe(24)
+    request.scope["tv_new_login"] = token
+    set_csrf_cookie(request, response)
     response.set_cookie(
-        LOGIN_COOKIE,
+        login_cookie(request),
         token,
         max_age=int(svc.settings.login_ttl_hours * 3600),
         httponly=True,

@@ -20,16 +20,28 @@ from markupsafe import escape
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.engine import Actor, ActorRole, Command, CommandRejected
+from server.engine.commands import AddCard, RemoveParticipant
 from server.engine.reason import parts
 from server.engine.state import SessionStatus
 from server.engine.steps.poll import CastBallot
 from server.live import Answer, Busy, LiveSession, Result, Unavailable
+from server.privacy.audit import record
 from server.realtime.hub import Client, DirectClient, QueuedClient
 from server.realtime.sockets import sansio_protocol
+from server.store.repo import token_hash
 from server.store.tables import User
-from server.web.auth import Perm, current_user, permitted, still_permitted
+from server.web.auth import (
+    Perm,
+    carries_cases,
+    current_user,
+    login_cookie,
+    permitted,
+    still_permitted,
+    wall_permission,
+)
 from server.web.messages import BadMessage, ack_text, parse, refusal_text
 from server.web.pages.participant import cookie_name
+from server.web.screens import Screen
 from server.web.services import Services
 from server.web.templating import render
 from server.web.voters import voter_for, voter_key
@@ -83,13 +95,14 @@ async def who(
         user = await _member(ws, svc, session_id, Perm.RUN)
         return None if user is None else Actor(ActorRole.FACILITATOR, f"user:{user.id}")
     if audience == "projector":
-        # The signed link works until the session ends; after that, only for a
-        # member signed in who may watch (the wall of an ended session is the
-        # minutes' business, and a link kept in a browser's history goes dead).
-        ok = svc.projector_ok(session_id, ws.query_params.get("key"))
+        # The signed link works for 12 hours, until it is revoked, or until the
+        # session ends; after that, only for a member signed in who may watch this
+        # wall (the wall of an ended session is the minutes' business, and a link
+        # kept in a browser's history goes dead). A case wall needs READ_CASES.
+        ok = await svc.projector_ok(session_id, ws.query_params.get("key"))
         if ok and live.state.status is SessionStatus.ENDED:
-            ok = await _member(ws, svc, session_id, Perm.WATCH) is not None
-        return Actor(ActorRole.SYSTEM, "projector") if ok else None
+            ok = await _member(ws, svc, session_id, wall_permission(live.state)) is not None
+        return Actor(ActorRole.VIEWER, "projector") if ok else None
     if audience == "participant":
         pid = svc.participant_from(session_id, ws.cookies.get(cookie_name(session_id)))
         if pid is not None and pid not in live.state.participants:
@@ -105,8 +118,8 @@ async def who(
 def flash(lang: str, message: str, kind: str = "error", ack: str | None = None) -> str:
     """A message for one screen, translated; a Reason's fields are filled in after.
 
-    `ack` is the id the phone gave its ballot: the reply names the ballot it is
-    about, so the phone stops resending that one (static/js/app.js).
+    `ack` is the id the phone gave its ballot or card: the reply names the one it
+    is about, so the phone stops resending it and shows it saved (static/js/app.js).
     """
     msgid, params = parts(message)
     if params:  # a refusal's fields (rare): rendered as it is, and not kept
@@ -135,7 +148,11 @@ def _plain_flash(lang: str, msgid: str, kind: str, with_ack: bool) -> str:
 
 
 def _ack(command: Command) -> str | None:
-    return command.ballot_id if isinstance(command, CastBallot) else None
+    """The id the reply names: a ballot's, or a card's (the phone shows the card
+    as waiting until then, static/js/app.js)."""
+    if isinstance(command, CastBallot):
+        return command.ballot_id
+    return command.card_id if isinstance(command, AddCard) else None
 
 
 async def endpoint(ws: WebSocket) -> None:
@@ -164,17 +181,91 @@ async def endpoint(ws: WebSocket) -> None:
         queued = QueuedClient(session_id, audience, pid, svc.settings.ws_queue_size)
         writer = asyncio.create_task(queued.run(ws.send_text, _closer(ws)))
         client = queued
-    svc.hub.join(client)
-    svc.broadcaster.snapshot(client, live.state)
+    screen = _screen(ws, svc, live, actor, client, room.lang)
+    # Bounded sockets (server/realtime/hub.py): a participant's oldest screen gives
+    # way to a new one (told why); an address with too many open is refused.
+    address = ws.client.host if ws.client else None
+    replaced = flash(
+        room.lang,
+        "This session is open in too many windows, so this one was closed. Reload to use it here.",
+    )
+    if not svc.hub.join(client, address, replaced):
+        with contextlib.suppress(Exception):
+            await ws.send_text(
+                flash(
+                    room.lang, "Too many screens are connected from this network. Try again later."
+                )
+            )
+            await ws.close(code=POLICY, reason="too many connections from this address")
+        if writer is not None:
+            writer.cancel()
+        return
+    svc.screens.add(screen)
     try:
+        if audience == "projector" and carries_cases(live.state):
+            # Streaming a case wall is reading case material: audited as such.
+            await _audit_case_wall(ws, svc, session_id)
+        svc.broadcaster.snapshot(client, live.state)
         await _read(ws, svc, live, actor, client, room.lang)
     finally:
+        svc.screens.remove(screen)
         svc.hub.leave(client)
         svc.broadcaster.forget(client)
         if writer is not None:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
+
+
+async def _audit_case_wall(ws: WebSocket, svc: Services, session_id: str) -> None:
+    user = await current_user(ws)
+    row = await svc.repo.session(session_id)
+    await record(
+        svc.repo,
+        "cases.read",
+        f"session:{session_id} projector",
+        user=user,
+        actor="" if user else "projector link",
+        engagement_id=row.engagement_id if row else None,
+    )
+
+
+def _screen(
+    ws: WebSocket, svc: Services, live: LiveSession, actor: Actor, client: Client, lang: str
+) -> Screen:
+    """This screen, with the check that asks again whether it may stay open
+    (server/web/screens.py sweeps them)."""
+    session_id = live.session_id
+    if actor.role is ActorRole.FACILITATOR:
+        token = ws.cookies.get(login_cookie(ws))
+
+        async def signed_in() -> bool:  # the login still exists, with RUN here
+            return await still_permitted(ws, actor.id, Perm.RUN, session_id)
+
+        return Screen(
+            client,
+            signed_in,
+            login=token_hash(token) if token else None,
+            user_id=int(actor.id.removeprefix("user:")),
+            goodbye=flash(lang, "You are no longer logged in. Log in again to go on."),
+        )
+    if actor.role is ActorRole.PARTICIPANT:
+
+        async def still_in() -> bool:  # not removed (here or on another worker)
+            current = svc.live.sessions.get(session_id)
+            return current is None or actor.id in current.state.participants
+
+        return Screen(
+            client,
+            still_in,
+            goodbye=flash(lang, "The facilitator has removed you from this session."),
+        )
+    key = ws.query_params.get("key")
+
+    async def link_works() -> bool:  # not expired, not revoked
+        return await svc.projector_ok(session_id, key)
+
+    return Screen(client, link_works)
 
 
 def _closer(ws: WebSocket) -> Callable[[int], Awaitable[None]]:
@@ -228,8 +319,15 @@ async def _read(
                 )
             await _close(ws, POLICY)
             return
+        removing = (
+            live.state.participants.get(command.participant_id)
+            if isinstance(command, RemoveParticipant)
+            else None
+        )
         try:
-            await live.submit(command, _answer(client, actor, command, lang))
+            result = await live.submit(command, _answer(client, actor, command, lang))
+            if removing is not None and isinstance(result, list) and result:
+                await _removed(ws, svc, live.session_id, actor, removing.id, removing.name)
         except (Busy, Unavailable):
             client.offer(
                 flash(
@@ -238,6 +336,32 @@ async def _read(
                     ack=_ack(command),
                 )
             )
+
+
+async def _removed(
+    ws: WebSocket,
+    svc: Services,
+    session_id: str,
+    actor: Actor,
+    participant_id: str,
+    name: str | None,
+) -> None:
+    """The facilitator removed a participant: the audit log says who removed whom (by
+    the name they gave, as for admissions; an anonymous phone by its id), and their
+    phones here close now (on other workers at the next sweep)."""
+    try:
+        user = await current_user(ws)
+        row = await svc.repo.session(session_id)
+        await record(
+            svc.repo,
+            "participant.remove",
+            f"session:{session_id} participant:{name or participant_id}",
+            user=user,
+            actor="" if user else actor.id,
+            engagement_id=row.engagement_id if row else None,
+        )
+    finally:
+        svc.screens.close_participant(session_id, participant_id)
 
 
 def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer:
@@ -255,6 +379,7 @@ def _answer(client: Client, actor: Actor, command: Command, lang: str) -> Answer
                     lang,
                     "A CPR number was removed from your text before it was saved.",
                     "warning",
+                    ack=_ack(command),
                 )
             )
         elif actor.role is ActorRole.PARTICIPANT:

@@ -89,7 +89,10 @@ ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/facilitator/sessions"): RUNS,
     ("GET", S): RUNS,
     ("POST", S + "/lobby"): RUNS,
-    ("GET", "/projector/{session_id}"): MEMBERS,  # without the signed link
+    ("POST", S + "/projector/revoke"): RUNS,  # every projector link of the session stops
+    # Without the signed link; this session is a kick-off. A case wall needs READ_CASES
+    # (observers are refused): tests/security/test_security_case_walls.py.
+    ("GET", "/projector/{session_id}"): MEMBERS,
     # Minutes and documents: case material.
     ("GET", S + "/minutes"): READS_CASES,
     ("GET", S + "/minutes.pdf"): READS_CASES,
@@ -157,6 +160,7 @@ F, P = "facilitator", "participant"
 MESSAGES: dict[str, frozenset[str]] = {
     "start_session": frozenset({F}),
     "end_session": frozenset({F}),
+    "reopen_session": frozenset({F}),
     "next_step": frozenset({F}),
     "previous_step": frozenset({F}),
     "go_to_step": frozenset({F}),
@@ -165,6 +169,7 @@ MESSAGES: dict[str, frozenset[str]] = {
     "extend_timer": frozenset({F}),
     "reset_timer": frozenset({F}),
     "set_case_owner": frozenset({F}),
+    "remove_participant": frozenset({F}),
     "next_case": frozenset({F}),
     "previous_case": frozenset({F}),
     "go_to_case": frozenset({F}),

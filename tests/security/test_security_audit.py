@@ -115,6 +115,8 @@ def test_the_admin_page_lists_engagements_with_export_and_delete(
     assert page.status_code == 200 and "Varde" in page.text
     assert f"/admin/engagements/{people.engagement_id}/export" in page.text
     assert f"/admin/engagements/{people.engagement_id}/delete" in page.text
+    # The retention note names the command as code, not in literal backticks.
+    assert "<code>tovholder purge</code>" in page.text and "`" not in page.text
 
 
 def test_audit_targets_never_hold_case_text(client: TestClient, people: Cast) -> None:
@@ -161,3 +163,20 @@ def test_every_audit_action_written_anywhere_is_explained() -> None:
     assert not unknown, (
         f"audit actions without a line in server/privacy/audit.py ACTIONS: {unknown}"
     )
+
+
+def test_changes_to_an_engagement_are_recorded_with_who(client: TestClient, people: Cast) -> None:
+    """Settings, focus areas and plan rows changed: each is an entry, with ids only."""
+    fac = people.browsers["facilitator"]
+    base = f"/engagements/{people.engagement_id}"
+    token = form_token(fac)
+    fac.post(f"{base}/settings", data={"csrf": token, "selection_target": "20"})
+    fac.post(f"{base}/focus-areas", data={"csrf": token, "title": "Opfølgning", "description": ""})
+    fac.post(f"{base}/plan/rows", data={"csrf": token, "purpose": "Bedre opfølgning"})
+    rows = entries(client, people)
+    done = {(r.action, r.user_id, r.engagement_id) for r in rows}
+    who = people.users["facilitator"].id
+    for action in ("engagement.settings", "focus_area.edit", "plan.edit"):
+        assert (action, who, people.engagement_id) in done, action
+    for row in rows:
+        assert "Opfølgning" not in row.target and "Bedre" not in row.target

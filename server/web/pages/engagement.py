@@ -18,6 +18,7 @@ change the engagement, READ_CASES for case material (read audited as
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -35,13 +36,13 @@ from server.engagement import focus_areas as areas
 from server.engagement import plan as dev_plan
 from server.engagement import selection, sessions, store
 from server.engagement import status as plan_status
-from server.engagement.common import N_, Msg, Refused, msg
+from server.engagement.common import N_, Msg, Refused, msg, msg_n
 from server.engagement.timeline import timeline
 from server.engine import Actor, ActorRole, CommandRejected, SessionState
 from server.engine.commands import AgreeNextMeeting
 from server.live import Busy, Unavailable
 from server.scripts.schema import DecisionStep, SessionType
-from server.store.tables import Consultation, Engagement, Session, User, utcnow
+from server.store.tables import Consultation, Engagement, FocusArea, Session, User, utcnow
 from server.web.auth import Perm, csrf_ok, permitted, requires, services
 from server.web.pages.common import error, language, page, redirect
 
@@ -211,7 +212,7 @@ async def timeline_page(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="engagement.settings")
 async def save_settings(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -267,9 +268,10 @@ async def focus_points_from_session(request: Request, user: User) -> Response:
         request,
         _base(eid) + "/selection",
         [
-            msg(
-                N_("%(n)s focus points from the kick-off now steer the case selection."),
-                n=len(points),
+            msg_n(
+                "%(num)d focus point from the kick-off now steers the case selection.",
+                "%(num)d focus points from the kick-off now steer the case selection.",
+                len(points),
             )
         ],
     )
@@ -348,7 +350,8 @@ async def import_cases(request: Request, user: User) -> Response:
     if not result.ok:
         return await _cases(request, user, result, 400, pasted if isinstance(pasted, str) else "")
     await svc.repo.audit("cases.import", f"engagement:{eid}", user=user, engagement_id=eid)
-    notes = [msg(N_("%(n)s cases were imported."), n=result.imported), *result.notes]
+    imported = msg_n("%(num)d case was imported.", "%(num)d cases were imported.", result.imported)
+    notes = [imported, *result.notes]
     return await _back(request, _base(eid) + "/cases", notes)
 
 
@@ -379,7 +382,7 @@ async def case_page(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="case.edit")
 async def edit_case(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -428,7 +431,7 @@ async def selection_page(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="cases.select")
 async def select_case(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -541,9 +544,10 @@ async def propose_focus_areas(request: Request, user: User) -> Response:
     except Refused as refused:
         return await _refused(request, back, refused)
     notes = [
-        msg(
-            N_("%(created)s focus areas proposed, %(updated)s updated."),
-            created=done.created,
+        msg_n(
+            "%(num)d focus area proposed, %(updated)s updated.",
+            "%(num)d focus areas proposed, %(updated)s updated.",
+            done.created,
             updated=done.updated,
         ),
         *done.notes,
@@ -572,10 +576,11 @@ async def write_plan(request: Request, user: User) -> Response:
     except Refused as refused:
         return await _refused(request, back, refused)
     notes = [
-        msg(
-            N_("The development plan has %(created)s new rows; %(updated)s were already there."),
-            created=done.created,
-            updated=done.updated,
+        msg_n(
+            "The development plan has %(num)d new row; %(already)s.",
+            "The development plan has %(num)d new rows; %(already)s.",
+            done.created,
+            already=msg_n("%(num)d was already there", "%(num)d were already there", done.updated),
         ),
         *done.notes,
     ]
@@ -618,11 +623,15 @@ async def next_meeting(request: Request, user: User) -> Response:
 
 @requires(Perm.SEE)
 async def focus_areas_page(request: Request, user: User) -> Response:
+    """Every member sees the focus areas; the consultation's comments (with who wrote
+    them) and a description still made of a case meeting's cards only READ_CASES."""
     svc = services(request)
     eng = await _engagement(request)
     if eng is None:
         return await _missing(request)
+    can_cases = await permitted(request, user, Perm.READ_CASES, eng.id)
     all_areas = await store.focus_areas_of(svc.repo, eng.id)
+    comments = await hearing.comments_by_area(svc.repo, eng.id)
     active = [a for a in all_areas if a.outcome != "dropped"]
     note = areas.count_note(len(active))
     consultation_sessions = []
@@ -637,7 +646,9 @@ async def focus_areas_page(request: Request, user: User) -> Response:
         eng,
         nav="focus_areas",
         areas=all_areas,
-        comments=await hearing.comments_by_area(svc.repo, eng.id),
+        descriptions=_descriptions(all_areas, can_cases),
+        comments=comments if can_cases else {},
+        comment_counts={area_id: len(found) for area_id, found in comments.items()},
         consultations=await hearing.consultations_of(svc.repo, eng.id),
         consultation_sessions=consultation_sessions,
         default_days=hearing.DEFAULT_DAYS,
@@ -650,22 +661,38 @@ async def focus_areas_page(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.RUN)
+def _descriptions(found: Sequence[FocusArea], can_cases: bool) -> dict[str, str]:
+    """The descriptions this reader may see, by area id: all of them with READ_CASES;
+    otherwise those that may be shared (`FocusArea.description_shared`: the
+    coordinator's tick; undecided, an area written by hand). An area proposed from
+    a case meeting's theme starts with the meeting's cards as its description, and
+    those stay with the people who may read cases."""
+    return {
+        a.id: a.description for a in found if a.description and (can_cases or a.description_shared)
+    }
+
+
+def _public_flag(form: Mapping[str, Any]) -> bool:
+    return form.get("description_public") in ("1", "on", "true")
+
+
+@requires(Perm.RUN, audit="focus_area.edit")
 async def add_focus_area(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
     form = await _form(request)
     back = _next(form, eid, _base(eid) + "/focus-areas")
     try:
-        _, notes = await areas.add_focus_area(
+        area, notes = await areas.add_focus_area(
             svc.repo, eid, form.get("title", ""), form.get("description", "")
         )
     except Refused as refused:
         return await _refused(request, back, refused)
+    await svc.repo.set_description_public(eid, area.id, _public_flag(form))
     return await _back(request, back, [msg(SAVED), *notes])
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="focus_area.edit")
 async def edit_focus_area(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -683,10 +710,11 @@ async def edit_focus_area(request: Request, user: User) -> Response:
         )
     except Refused as refused:
         return await _refused(request, back, refused)
+    await svc.repo.set_description_public(eid, area_id, _public_flag(form))
     return await _back(request, back, [msg(SAVED), *notes])
 
 
-@requires(Perm.READ_CASES)
+@requires(Perm.READ_CASES, audit="consultation.open")
 async def open_consultation(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -716,7 +744,7 @@ async def open_consultation(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.READ_CASES)
+@requires(Perm.READ_CASES, audit="consultation.read")
 async def consultation_page(request: Request, user: User) -> Response:
     svc = services(request)
     eng = await _engagement(request)
@@ -738,7 +766,7 @@ async def consultation_page(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.READ_CASES)
+@requires(Perm.READ_CASES, audit="consultation.close")
 async def close_consultation(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -779,7 +807,7 @@ async def plan_page(request: Request, user: User) -> Response:
     )
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="plan.edit")
 async def add_plan_row(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -797,7 +825,7 @@ async def add_plan_row(request: Request, user: User) -> Response:
     return await _back(request, back, [msg(SAVED), *notes])
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="plan.edit")
 async def edit_plan_row(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -811,7 +839,7 @@ async def edit_plan_row(request: Request, user: User) -> Response:
     return await _back(request, back, [msg(SAVED), *notes])
 
 
-@requires(Perm.RUN)
+@requires(Perm.RUN, audit="plan.edit")
 async def set_status(request: Request, user: User) -> Response:
     svc = services(request)
     eid = _eid(request)
@@ -851,6 +879,18 @@ async def plan_download(request: Request, user: User) -> Response:
     plan = await dev_plan.development_plan(
         svc.repo, eng, language=lang, status_names=_status_names(lang)
     )
+    if not await permitted(request, user, Perm.READ_CASES, eng.id):
+        # An observer's copy: descriptions still made of a case meeting's cards left out.
+        found = await store.focus_areas_of(svc.repo, eng.id)
+        shown = _descriptions(found, can_cases=False)
+        titles = {a.title for a in found if a.id in shown}
+        plan = dataclasses.replace(
+            plan,
+            rows=tuple(
+                r if r.title in titles else dataclasses.replace(r, description="")
+                for r in plan.rows
+            ),
+        )
     from server.minutes.plan import plan_docx  # python-docx and WeasyPrint: on first use
 
     data = await run_in_threadpool(plan_docx, plan)
@@ -944,6 +984,9 @@ async def _public(
         context["areas"] = await store.focus_areas_of(
             svc.repo, found.engagement_id, include_dropped=False
         )
+        # Respondents are no members: a description made of a case meeting's cards
+        # is not theirs to read, only one the coordinator wrote for sharing.
+        context["descriptions"] = _descriptions(context["areas"], can_cases=False)
         counts = await hearing.comments_by_area(svc.repo, found.engagement_id, found.id)
         context["counts"] = {k: len(v) for k, v in counts.items()}
         eng = await store.engagement(svc.repo, found.engagement_id)
