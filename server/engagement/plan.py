@@ -183,7 +183,7 @@ async def write_from_ranking(
             if option.horizon is None:
                 notes.append(msg(N_("“%(area)s” has no time horizon yet."), area=option.label))
         await db.commit()
-    tied = [o for o in result.options if o.tied]
+    tied = [o for o in result.options if o.deciding]  # a shared place that decides something
     if tied:
         notes.append(
             msg(

@@ -18,7 +18,7 @@ the PollClosed event, so the published result is exactly what was counted.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -29,7 +29,9 @@ from server.engine.tally import (
     PollType,
     ResultRow,
     ScoreStats,
+    Tie,
     count_parsed,
+    deciding_ties,
     tally,
 )
 
@@ -100,6 +102,8 @@ class PollState:
     show_count_on_projector: bool = True
     assign_horizon: bool = False
     runoff_of: str | None = None
+    # A runoff of a tie at the cut-off of a top N: how many of its options get in.
+    among_top: int | None = None
     ballots: Mapping[str, Ballot] = field(default_factory=dict)
     ballot_ids: Mapping[str, str] = field(default_factory=dict)  # ballot id -> voter
     result: PollResult | None = None
@@ -117,6 +121,13 @@ class PollState:
     @property
     def option_ids(self) -> tuple[str, ...]:
         return tuple(option_id for option_id, _ in self.options)
+
+    @property
+    def top_n(self) -> int | None:
+        """The N of the top N this poll picks (None: only first place decides)."""
+        if self.among_top is not None:
+            return self.among_top
+        return self.rules.top_n(len(self.options))
 
     def label(self, option_id: str) -> str | None:
         return next((label for oid, label in self.options if oid == option_id), None)
@@ -178,7 +189,9 @@ def runoffs_of(polls: Mapping[str, PollState], poll_id: str) -> list[PollState]:
 
 @dataclass(frozen=True, slots=True)
 class RankedOption:
-    """One line of a prioritisation: `place` is 1-based and shared while `tied`."""
+    """One line of a prioritisation: `place` is 1-based and shared while `tied`
+    (options with votes sharing a place). `deciding`: the shared place decides
+    something, first place or the cut-off of the poll's top N."""
 
     option_id: str
     label: str
@@ -186,20 +199,29 @@ class RankedOption:
     tied: bool
     horizon: Horizon | None = None
     owner: str | None = None
+    deciding: bool = False
 
 
-def _groups(polls: Mapping[str, PollState], poll: PollState) -> list[tuple[str, ...]]:
-    """The poll's tiers, best first, with ties settled by its counted runoffs."""
+def deciding_ties_of(poll: PollState, result: PollResult | None = None) -> tuple[Tie, ...]:
+    """The ties in the poll's result (or `result`, a live count) that change the outcome."""
+    counted = poll.result if result is None else result
+    return () if counted is None else deciding_ties(counted, poll.top_n)
+
+
+def _groups(polls: Mapping[str, PollState], poll: PollState) -> list[tuple[tuple[str, ...], bool]]:
+    """The poll's tiers, best first, with ties settled by its counted runoffs;
+    each with whether it is a tie (options with votes sharing a place)."""
     if poll.result is None:
         return []
-    groups: list[tuple[str, ...]] = []
+    groups: list[tuple[tuple[str, ...], bool]] = []
     runoffs = [r for r in runoffs_of(polls, poll.poll_id) if r.result is not None]
-    for tier in poll.result.tiers():
-        settled = next((r for r in reversed(runoffs) if set(r.option_ids) == set(tier)), None)
-        if len(tier) > 1 and settled is not None:
+    for tier in poll.result.row_tiers():
+        ids = tuple(row.option_id for row in tier)
+        settled = next((r for r in reversed(runoffs) if set(r.option_ids) == set(ids)), None)
+        if len(ids) > 1 and settled is not None:
             groups.extend(_groups(polls, settled))
         else:
-            groups.append(tier)
+            groups.append((ids, len(ids) > 1 and tier[0].voted))
     return groups
 
 
@@ -213,9 +235,11 @@ def ranked_options(polls: Mapping[str, PollState], poll_id: str) -> tuple[Ranked
     poll = polls.get(poll_id)
     if poll is None:
         return ()
+    top = poll.top_n
     ranked: list[RankedOption] = []
-    for group in _groups(polls, poll):
+    for group, tied in _groups(polls, poll):
         place = len(ranked) + 1
+        at_cut = top is not None and place - 1 < top < place - 1 + len(group)
         for option_id in group:
             assigned = poll.horizons.get(option_id)
             ranked.append(
@@ -223,9 +247,10 @@ def ranked_options(polls: Mapping[str, PollState], poll_id: str) -> tuple[Ranked
                     option_id=option_id,
                     label=poll.label(option_id) or "",
                     place=place,
-                    tied=len(group) > 1,
+                    tied=tied,
                     horizon=None if assigned is None else assigned.horizon,
                     owner=None if assigned is None else assigned.owner,
+                    deciding=tied and (place == 1 or at_cut),
                 )
             )
     return tuple(ranked)
@@ -368,17 +393,17 @@ def result_from_record(data: Mapping[str, Any]) -> PollResult:
                 distribution=tuple((int(v), int(n)) for v, n in s["distribution"]),
             )
         )
-        rows.append(
-            ResultRow(
-                option_id=r["option_id"],
-                label=r["label"],
-                value=r["value"],
-                rank=r["rank"],
-                tied=r["tied"],
-                positions=tuple(r["positions"]),
-                score=score,
-            )
+        row = ResultRow(
+            option_id=r["option_id"],
+            label=r["label"],
+            value=r["value"],
+            rank=r["rank"],
+            tied=r["tied"],
+            positions=tuple(r["positions"]),
+            score=score,
         )
+        # Counted before options without votes stopped being "tied": read alike.
+        rows.append(replace(row, tied=False) if row.tied and not row.voted else row)
     return PollResult(
         poll_type=PollType(data["poll_type"]), ballots=data["ballots"], rows=tuple(rows)
     )

@@ -16,9 +16,13 @@ Two entry points:
   it is cast, :func:`count_parsed` as often as the count is shown.
 
 Ties are never broken silently: rows with equal value share a rank
-(competition ranking, "1, 1, 3"), are flagged ``tied`` and are grouped by
-:meth:`PollResult.tiers`. :func:`cutoff` / :func:`runoff_options` tell a
-facilitator which tied options need a runoff when only some of them fit.
+(competition ranking, "1, 1, 3") and are grouped by :meth:`PollResult.tiers`;
+rows that share it and got votes are flagged ``tied`` (options nobody voted
+for are not "tied", they just got nothing). A tie decides something only for
+first place, or where it straddles the cut-off of a top N: :func:`deciding_ties`
+names those, and only those are worth a runoff. :func:`cutoff` /
+:func:`runoff_options` tell a facilitator which tied options need a runoff when
+only some of them fit the top N.
 
 Poll types and payload shapes (option ids are strings):
 
@@ -32,11 +36,11 @@ Poll types and payload shapes (option ids are strings):
     ``dict[str, int]``: dots per option, each >= 0 (zero entries are ignored),
     each <= ``max_per_option`` when set, total <= ``dots``. Value = total dots.
 ``rank``
-    ``list[str]``: distinct option ids, best first. Without ``top_k`` every
-    option must be ranked; with ``top_k`` 1..``top_k`` options are ranked.
-    Borda count: with ``k`` positions (``k = min(top_k, n)`` or ``n``) the
-    option at position ``i`` (0-based) earns ``k - i`` points and unranked
-    options earn 0. Each row also carries its position distribution.
+    ``list[str]``: 1..``k`` distinct option ids, best first, where ``k`` is
+    ``min(top_k, n)`` or ``n``: a partial ranking is a ballot, an empty one is
+    not. Borda count: the option at position ``i`` (0-based) earns ``k - i``
+    points and an option the voter did not rank earns 0. Each row also carries
+    its position distribution.
 ``score``
     ``dict[str, int]``: a score in [``scale_min``, ``scale_max``] for each
     option the voter scored (options may be left out). Rows are ranked by mean
@@ -63,8 +67,10 @@ __all__ = [
     "PollType",
     "ResultRow",
     "ScoreStats",
+    "Tie",
     "count_parsed",
     "cutoff",
+    "deciding_ties",
     "parse_ballot",
     "runoff_options",
     "tally",
@@ -127,10 +133,21 @@ class PollRules:
             raise ValueError("scale_min must not be greater than scale_max")
 
     def rank_positions(self, option_count: int) -> int:
-        """Number of ranked positions ``k`` that earn Borda points."""
+        """Number of ranked positions ``k`` that earn Borda points (and the
+        most options one ballot may rank)."""
         if self.top_k is None:
             return option_count
         return min(self.top_k, option_count)
+
+    def top_n(self, option_count: int) -> int | None:
+        """The N of a "top N" this poll picks, or ``None`` when it picks none.
+
+        A ranking of the top ``k`` (fewer than all options) picks its top ``k``;
+        other polls have no cut-off of their own, only a first place.
+        """
+        if self.type is PollType.RANK and self.top_k is not None and self.top_k < option_count:
+            return self.top_k
+        return None
 
 
 class InvalidBallotError(ValueError):
@@ -268,17 +285,7 @@ def _parse_rank(
     rules: PollRules, known: frozenset[str], option_count: int, payload: object
 ) -> tuple[str, ...]:
     ranking = _parse_ids(payload, known, "ranked")
-    if rules.top_k is None:
-        if len(ranking) != option_count:
-            raise InvalidBallotError(
-                Reason(
-                    "Rank every option: there are %(total)s, this ballot ranks %(n)s.",
-                    total=option_count,
-                    n=len(ranking),
-                )
-            )
-        return ranking
-    if not ranking:
+    if not ranking:  # an untouched ranking is no vote (it would be the script's order)
         raise InvalidBallotError("Rank at least one option.")
     limit = rules.rank_positions(option_count)
     if len(ranking) > limit:
@@ -373,7 +380,9 @@ class ResultRow:
 
     ``value`` is the number the ranking is based on (votes, approvals, dots,
     Borda points, or mean score). ``rank`` is 1-based competition ranking;
-    ``tied`` is true when another option has the same rank.
+    ``tied`` is true when another option has the same rank and they got votes
+    (options nobody voted for share the last place without being "tied").
+    Whether a tie decides anything is :func:`deciding_ties`' question.
 
     ``positions`` (rank polls only): ``positions[i]`` is how many ballots put
     the option at position ``i + 1``; position ``i`` is worth ``k - i`` points
@@ -388,6 +397,14 @@ class ResultRow:
     positions: tuple[int, ...] = ()
     score: ScoreStats | None = None
 
+    @property
+    def voted(self) -> bool:
+        """Did any ballot give this option something: a vote, an approval, a
+        dot, a ranked place or a score?"""
+        if self.score is not None:
+            return self.score.count > 0
+        return self.value != 0
+
 
 @dataclass(frozen=True)
 class PollResult:
@@ -399,13 +416,17 @@ class PollResult:
 
     def tiers(self) -> tuple[tuple[str, ...], ...]:
         """Option ids grouped by shared rank, best tier first."""
-        groups: list[list[str]] = []
+        return tuple(tuple(row.option_id for row in tier) for tier in self.row_tiers())
+
+    def row_tiers(self) -> tuple[tuple[ResultRow, ...], ...]:
+        """Rows grouped by shared rank, best tier first."""
+        groups: list[list[ResultRow]] = []
         last_rank: int | None = None
         for row in self.rows:
             if row.rank != last_rank:
                 groups.append([])
                 last_rank = row.rank
-            groups[-1].append(row.option_id)
+            groups[-1].append(row)
         return tuple(tuple(group) for group in groups)
 
     def winners(self) -> tuple[str, ...]:
@@ -426,34 +447,84 @@ class Cutoff:
     """Where a "top N" selection falls in a result.
 
     ``selected``: options clearly within the top N. ``runoff``: a tied group
-    straddling the cut, from which ``runoff_places`` more must be picked (by a
-    runoff or a facilitated decision). ``runoff`` is empty when the cut is clean.
+    of options with votes straddling the cut, from which ``runoff_places`` more
+    must be picked (by a runoff or a facilitated decision). ``runoff`` is empty
+    when the cut is clean. ``unfilled``: places of the top N that only options
+    nobody voted for could take: the vote did not fill them, and a runoff among
+    everything that got nothing is not offered (a facilitator decides those,
+    or asks again).
+    ``len(selected) + runoff_places + unfilled == min(N, number of options)``.
     """
 
     selected: tuple[str, ...]
     runoff: tuple[str, ...]
     runoff_places: int
+    unfilled: int = 0
+
+
+def _check_top(among_top: int) -> int:
+    if not _is_int(among_top) or among_top < 1:
+        raise ValueError("among_top must be a positive integer")
+    return among_top
 
 
 def cutoff(result: PollResult, among_top: int) -> Cutoff:
     """Split ``result`` for choosing ``among_top`` options, exposing ties at the cut."""
-    if not _is_int(among_top) or among_top < 1:
-        raise ValueError("among_top must be a positive integer")
+    _check_top(among_top)
     selected: list[str] = []
-    for tier in result.tiers():
+    for tier in result.row_tiers():
         places_left = among_top - len(selected)
         if places_left <= 0:
             break
+        ids = tuple(row.option_id for row in tier)
         if len(tier) <= places_left:
-            selected.extend(tier)
+            selected.extend(ids)
+        elif not tier[0].voted:  # a tier shares one value: nobody voted for any of them
+            return Cutoff(tuple(selected), (), 0, places_left)
         else:
-            return Cutoff(tuple(selected), tier, places_left)
+            return Cutoff(tuple(selected), ids, places_left)
     return Cutoff(tuple(selected), (), 0)
 
 
 def runoff_options(result: PollResult, among_top: int) -> tuple[str, ...]:
-    """Tied options competing for the last of ``among_top`` places (empty if none)."""
+    """Tied options (with votes) competing for the last of ``among_top`` places
+    (empty if none)."""
     return cutoff(result, among_top).runoff
+
+
+@dataclass(frozen=True)
+class Tie:
+    """Options with votes that share a place where the place decides something.
+
+    ``option_ids`` share ``rank``. ``first``: they share first place (who won).
+    ``places``: when the group straddles the cut-off of the top N, how many of
+    them get in; ``None`` when the cut does not fall inside it.
+    """
+
+    option_ids: tuple[str, ...]
+    rank: int
+    first: bool
+    places: int | None = None
+
+
+def deciding_ties(result: PollResult, among_top: int | None = None) -> tuple[Tie, ...]:
+    """The ties that change the outcome, best first: a shared first place, and
+    a group straddling the cut-off of the top ``among_top`` (if the poll picks a
+    top N). Ties elsewhere (third place of five, say) and options nobody voted
+    for are not in it: they share a place, but a runoff among them decides
+    nothing."""
+    cut = cutoff(result, _check_top(among_top)) if among_top is not None else None
+    ties: list[Tie] = []
+    for tier in result.row_tiers():
+        if len(tier) < 2 or not tier[0].voted:
+            continue
+        ids = tuple(row.option_id for row in tier)
+        first = tier[0].rank == 1
+        at_cut = cut is not None and cut.runoff == ids
+        if first or at_cut:
+            places = cut.runoff_places if cut is not None and at_cut else None
+            ties.append(Tie(ids, tier[0].rank, first, places))
+    return tuple(ties)
 
 
 # --------------------------------------------------------------------------
@@ -467,6 +538,7 @@ def _rank_rows(
     values: dict[str, int | float],
     positions: dict[str, tuple[int, ...]],
     scores: dict[str, ScoreStats],
+    voted: frozenset[str],
 ) -> tuple[ResultRow, ...]:
     """Order options by key (desc, stable in poll order) with competition ranks."""
     order = sorted(range(len(options)), key=lambda i: keys[options[i][0]], reverse=True)
@@ -490,7 +562,7 @@ def _rank_rows(
                 label=label,
                 value=values[option_id],
                 rank=rank,
-                tied=rank_sizes[rank] > 1,
+                tied=rank_sizes[rank] > 1 and option_id in voted,
                 positions=positions.get(option_id, ()),
                 score=scores.get(option_id),
             )
@@ -585,8 +657,13 @@ def count_parsed(
             if rules.type is PollType.RANK:
                 positions[option_id] = tuple(position_counts[option_id])
 
+    voted = frozenset(
+        option_id
+        for option_id in option_ids
+        if (scores[option_id].count if rules.type is PollType.SCORE else totals[option_id])
+    )
     return PollResult(
         poll_type=rules.type,
         ballots=len(ballots),
-        rows=_rank_rows(options, keys, values, positions, scores),
+        rows=_rank_rows(options, keys, values, positions, scores, voted),
     )

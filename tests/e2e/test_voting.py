@@ -2,7 +2,9 @@
 
 Phones dot-vote with their thumbs; the projector shows the number of ballots,
 then the server-rendered chart once the facilitator publishes; then the
-ranking with time horizons and owners, whose order the next step shows.
+ranking, which starts empty on every phone (a thumb ranks with "Rangér" and
+"Til toppen", a keyboard the same way), with time horizons and owners, whose
+order the next step shows.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import DemoServer, shot
 from tests.e2e.journeys import LAPTOP, PROJECTOR, join_phone, login
@@ -50,6 +52,25 @@ def dots(phone: Page, row: int, clicks: int) -> None:
     button = phone.locator(".dot-row").nth(row).locator("[data-dot='1']")
     for _ in range(clicks):
         button.click()
+
+
+def unranked(phone: Page, label: str) -> Locator:
+    return phone.locator(".rank-pool .rank-row", has_text=label)
+
+
+def in_ranking(phone: Page, label: str) -> Locator:
+    return phone.locator(".rank-list .rank-row", has_text=label)
+
+
+def frame(phone: Page, selector: str) -> None:
+    """Scroll so that `selector` is just below the phone's sticky top bar (for a shot)."""
+    phone.locator(selector).first.evaluate(
+        "e => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 72)"
+    )
+
+
+def expect_ranking(phone: Page, labels: list[str]) -> None:
+    expect(phone.locator(".rank-list .rank-row .rank-label")).to_have_text(labels)
 
 
 def test_phones_dot_vote_and_the_wall_shows_the_count_then_the_chart(
@@ -130,14 +151,15 @@ def test_phones_dot_vote_and_the_wall_shows_the_count_then_the_chart(
     poll_button(fac, "publish_poll")
     chart = wall.locator(".p-chart svg")
     expect(chart).to_be_visible()
-    # Counted: A 3+2=5, B 3+3=6, C 2, D 2 -> B, A, then C and D tied.
+    # Counted: A 3+2=5, B 3+3=6, C 2, D 2 -> B, A, then C and D share third place.
     expect(wall.locator(".p-chart desc")).to_contain_text(f"1. {areas[1]}: 6")
-    tied = re.compile(rf"3\. {re.escape(areas[2])}: 2 \(.+\); 3\. {re.escape(TYPED)}: 2 \(")
-    expect(wall.locator(".p-chart desc")).to_contain_text(tied)  # a tie, marked in text
+    shared = f"3. {areas[2]}: 2; 3. {TYPED}: 2"  # the same place, and no "tied" flag:
+    expect(wall.locator(".p-chart desc")).to_contain_text(shared)  # third place decides nothing
     shot(wall, "voting-projector-chart")
     expect(phones[1].locator(".m-chart svg")).to_be_visible()
     shot(phones[1], "voting-phone-result")
-    expect(fac.locator("#f-stage .tie-box")).to_have_count(1)  # C and D share third place
+    expect(fac.locator("#f-stage .tie-box")).to_have_count(0)  # so no runoff is offered
+    expect(fac.locator("#f-stage .result-table .tie")).to_have_count(0)
 
     # The ranking: every focus area, plus what the dot vote had that the focus
     # areas do not (the typed one), added from the earlier vote a click each.
@@ -154,20 +176,91 @@ def test_phones_dot_vote_and_the_wall_shows_the_count_then_the_chart(
         expect(panel.locator(".poll-candidates")).to_have_attribute("open", "")
     ranked = [t.replace("✕", "").strip() for t in options.all_inner_texts()]
     poll_button(fac, "open_poll")
-    for phone in phones:
-        expect(phone.locator("form[data-ballot=rank] .rank-row")).to_have_count(len(ranked))
-        rows = phone.locator(".rank-row")
-        rows.nth(1).locator("[data-move='-1']").click()  # the second area first
-        expect(rows.nth(0)).to_contain_text(ranked[1])
-        expect(rows.nth(0).locator(".rank-pos")).to_have_text("1")
-        phone.locator(".ballot-send").click()
-        expect(phone.locator(".ballot-state")).to_have_attribute("data-state", "saved")
-    shot(phones[0], "voting-phone-rank")
+    sara, mads, third = phones
+    for phone in phones:  # nothing ranked yet, so there is nothing to send
+        expect(phone.locator("form[data-ballot=rank] .rank-pool .rank-row")).to_have_count(
+            len(ranked)
+        )
+        expect(phone.locator(".rank-list .rank-row")).to_have_count(0)
+        expect(phone.locator(".ballot-send")).to_be_disabled()
+    frame(sara, ".ballot-rank .hint")
+    shot(sara, "voting-phone-rank-empty")
+
+    # Sara ranks three with "Rangér", then puts the third at the top in one step.
+    for i in range(3):
+        unranked(sara, ranked[i]).locator("[data-rank='add']").click()
+    expect(sara.locator(".rank-list .rank-row")).to_have_count(3)
+    expect(sara.locator(".ballot-send")).to_be_enabled()
+    frame(sara, ".rank-list")
+    shot(sara, "voting-phone-rank-three")
+    in_ranking(sara, ranked[2]).locator("[data-rank='top']").click()
+    expect_ranking(sara, [ranked[2], ranked[0], ranked[1]])
+    # A screen reader hears where it went (the one live region, #announce).
+    expect(sara.locator("#announce")).to_have_text(
+        re.compile(rf"^{re.escape(ranked[2])} (er nummer|is number) 1 ")
+    )
+    expect(sara.locator(".rank-list .rank-row").first.locator(".rank-pos")).to_have_text("1")
+    expect(sara.locator(".rank-list .rank-row").first.locator("[data-rank='top']")).to_be_disabled()
+    top = sara.locator(".rank-list .rank-row").nth(1).locator("[data-rank='top']").bounding_box()
+    assert top and top["height"] >= 44  # one thumb
+    width = sara.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 360, width  # nothing sticks out of a 360 px phone
+    frame(sara, ".rank-list")
+    shot(sara, "voting-phone-rank-top")
+    sara.locator(".ballot-send").click()
+    expect(sara.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+    expect_ranking(sara, [ranked[2], ranked[0], ranked[1]])  # as the server stored it
+    frame(sara, ".ballot-rank .rank-head")
+    shot(sara, "voting-phone-rank-saved")
+
+    # Mads taps one option itself (not its button): a ranking of one is a ballot.
+    unranked(mads, ranked[2]).locator(".rank-label").click()
+    expect_ranking(mads, [ranked[2]])
+    mads.locator(".ballot-send").click()
+    expect(mads.locator(".ballot-state")).to_have_attribute("data-state", "saved")
+
+    # The third phone uses the keyboard only: Rangér, Rangér, Fjern, Rangér.
+    add = unranked(third, ranked[1]).locator("[data-rank='add']")
+    add.focus()
+    third.keyboard.press("Enter")
+    focused = third.evaluate("() => document.activeElement.closest('.rank-row').dataset.option")
+    expect(third.locator(".rank-pool .rank-row").first).to_contain_text(ranked[0])
+    assert focused == third.locator(".rank-pool .rank-row").nth(1).get_attribute("data-option")
+    unranked(third, ranked[2]).locator("[data-rank='add']").focus()
+    third.keyboard.press("Enter")
+    in_ranking(third, ranked[1]).locator("[data-rank='remove']").focus()
+    third.keyboard.press("Enter")
+    expect_ranking(third, [ranked[2]])
+    expect(third.locator(".ballot-state")).to_have_attribute("data-state", "unsaved")
+    in_ranking(third, ranked[2]).locator("[data-rank='remove']").focus()
+    third.keyboard.press("Enter")  # back to nothing: nothing to send
+    expect(third.locator(".ballot-send")).to_be_disabled()
+    expect(third.locator(".ballot-state")).to_have_attribute("data-state", "empty")
+    for area in (ranked[2], ranked[0]):
+        unranked(third, area).locator("[data-rank='add']").focus()
+        third.keyboard.press("Space")
+    expect_ranking(third, [ranked[2], ranked[0]])
+    third.locator(".ballot-send").click()
+    expect(third.locator(".ballot-state")).to_have_attribute("data-state", "saved")
     expect(wall.locator("#p-poll-count .p-count-n")).to_have_text("3")
+
+    # Counted from what was ranked only (k = all options): the third area
+    # first on all three ballots, then the first area (twice second), then the
+    # second (once third); every other area got nothing and is in no tie.
+    k = len(ranked)
     poll_button(fac, "close_poll")
+    table = fac.locator("#f-stage .result-table")
+    expect(table.locator("tbody td.option")).to_have_text(
+        [ranked[2], ranked[0], ranked[1], *(a for a in ranked if a not in ranked[:3])]
+    )
+    points = table.locator("tbody tr td.num:nth-child(3)")
+    expect(points).to_have_text([str(3 * k), str(2 * (k - 1)), str(k - 2)] + ["0"] * (k - 3))
+    expect(table.locator("thead th")).to_have_count(3 + 3 + 1)  # places 1-3, "not ranked"
+    expect(fac.locator("#f-stage .tie-box")).to_have_count(0)
+    expect(table.locator(".tie")).to_have_count(0)
     horizons = fac.locator("#f-stage .horizon-form")
     expect(horizons).to_have_count(len(ranked))
-    expect(horizons.nth(0)).to_contain_text(ranked[1])
+    expect(horizons.nth(0)).to_contain_text(ranked[2])
     horizons.nth(0).locator("select").select_option("short")
     horizons.nth(0).locator("input[name=owner]").fill("Afdelingsleder Mette")
     horizons.nth(0).locator("button").click()
@@ -178,12 +271,18 @@ def test_phones_dot_vote_and_the_wall_shows_the_count_then_the_chart(
     shot(fac, "voting-facilitator-horizons")
     poll_button(fac, "publish_poll")
     expect(wall.locator(".result-table-big")).to_be_visible()  # how each area was ranked
+    desc = wall.locator(".p-chart desc")
+    expect(desc).to_contain_text(f"1. {ranked[2]}: {3 * k}; 2. {ranked[0]}: {2 * (k - 1)}")
+    expect(desc).to_contain_text(f"3. {ranked[1]}: {k - 2}; 4. {ranked[3]}: 0; 4.")
+    expect(wall.locator(".p-caption")).not_to_contain_text("(")  # no "tied" note
+    first = wall.locator(".result-table-big tbody tr").first
+    expect(first.locator("td.num")).to_have_text(["3", "0", "0", "0"])  # 3 firsts, none left out
     shot(wall, "voting-projector-rank")
 
     # The next step builds on the counted order, with horizon and owner.
     go_to(fac, "Frokost")
     prio = fac.locator("#f-stage .prioritisation")
-    expect(prio.locator("li").first).to_contain_text(ranked[1])
+    expect(prio.locator("li").first).to_contain_text(ranked[2])
     expect(prio.locator("li").first).to_contain_text("Afdelingsleder Mette")
     shot(fac, "voting-facilitator-next-step")
 

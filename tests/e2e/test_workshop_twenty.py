@@ -105,7 +105,7 @@ def test_twenty_phones_vote_and_the_minutes_carry_the_result(
     go_to(fac, "Prioritering og tidsperspektiv")
     poll_button(fac, "open_poll")
     for phone in phones:
-        row_of(phone, "rank", SECOND).locator("[data-move='-1']").click()
+        row_of(phone, "rank", SECOND).locator("[data-rank='add']").click()
         phone.locator(".ballot-send").click()
     expect(wall.locator("#p-poll-count .p-count-n")).to_have_text(str(PHONES), timeout=15_000)
     for phone in phones:

@@ -25,6 +25,7 @@ from server.engine.steps.poll import (
     ClosePoll,
     OpenPoll,
     PollClosed,
+    PollCreated,
     PublishPoll,
     RemovePollOption,
     ReopenPoll,
@@ -417,6 +418,127 @@ def test_a_runoff_of_a_choice_poll_is_a_single_choice_and_needs_a_count() -> Non
     runoff = run.state.polls["prikker-runoff-1"]
     assert runoff.type is PollType.CHOICE and runoff.rules.max_choices == 1
     assert runoff.anonymous
+
+
+def test_a_partial_ranking_counts_and_an_empty_one_is_refused() -> None:
+    run = opened("prioritering", "a", "b", "c")
+    refused = vote(run, "a", [], poll="prioritering")  # the untouched ranking form
+    assert isinstance(refused, CommandRejected) and refused.code == "invalid_ballot"
+    assert refused.reason == "Rank at least one option."
+    assert ballot_count(run.state.polls["prioritering"]) == 0
+    vote(run, "a", ["fa3"], poll="prioritering")
+    vote(run, "b", ["fa2", "fa3"], poll="prioritering")
+    run.ok(ClosePoll(actor=FAC, poll_id="prioritering"))
+    result = run.state.polls["prioritering"].result
+    assert result is not None and result.ballots == 2
+    # k = 3: fa3 3 + 2 = 5, fa2 3, fa1 nothing (nobody ranked it).
+    assert [(r.option_id, r.value, r.positions) for r in result.rows] == [
+        ("fa3", 5, (1, 1, 0)),
+        ("fa2", 3, (1, 0, 0)),
+        ("fa1", 0, (0, 0, 0)),
+    ]
+
+
+def test_a_runoff_only_among_options_tied_where_it_decides_something() -> None:
+    run = opened("valg", "a", "b", "c")  # Alfa, Beta, Gamma
+    vote(run, "a", ["o1"], poll="valg")
+    vote(run, "b", ["o1"], poll="valg")
+    run.ok(ClosePoll(actor=FAC, poll_id="valg"))
+    # Beta and Gamma share second place with no votes: nothing to settle.
+    refused = run.no(StartRunoff(actor=FAC, poll_id="valg", option_ids=("o2", "o3")))
+    assert refused.code == "not_tied"
+
+
+TOP_TWO: dict[str, object] = {
+    "id": "top-to",
+    "title": "Top to",
+    "duration": 30,
+    "steps": [
+        {
+            "id": "top",
+            "kind": "poll",
+            "title": "De to vigtigste",
+            "question": "Hvilke to?",
+            "type": "rank",
+            "top_k": 2,
+            "options": ["A", "B", "C", "D", "E"],
+        }
+    ],
+}
+
+
+def test_a_tie_at_the_cut_off_of_the_top_k_may_go_to_a_runoff_one_below_it_not() -> None:
+    run = Run(TOP_TWO).start("a", "b", "c", "d", step="top")
+    run.ok(OpenPoll(actor=FAC, poll_id="top"))
+    assert run.state.polls["top"].top_n == 2
+    vote(run, "a", ["o1", "o2"], poll="top")
+    vote(run, "b", ["o1", "o3"], poll="top")
+    vote(run, "c", ["o2"], poll="top")
+    vote(run, "d", ["o3"], poll="top")
+    run.ok(ClosePoll(actor=FAC, poll_id="top"))
+    result = run.state.polls["top"].result
+    assert result is not None
+    # o1 4; o2 and o3 3 each share second place, and only one fits the top 2.
+    assert [(r.option_id, r.value, r.rank, r.tied) for r in result.rows] == [
+        ("o1", 4, 1, False),
+        ("o2", 3, 2, True),
+        ("o3", 3, 2, True),
+        ("o4", 0, 4, False),
+        ("o5", 0, 4, False),
+    ]
+    assert run.no(StartRunoff(actor=FAC, poll_id="top", option_ids=("o4", "o5"))).code == (
+        "not_tied"
+    )
+    run.ok(StartRunoff(actor=FAC, poll_id="top", option_ids=("o3", "o2")))
+    assert run.state.polls["top-runoff-1"].top_n == 1  # one place left
+
+
+def test_a_tie_below_the_cut_off_of_the_top_k_decides_nothing() -> None:
+    run = Run(TOP_TWO).start("a", "b", "c", step="top")
+    run.ok(OpenPoll(actor=FAC, poll_id="top"))
+    vote(run, "a", ["o1", "o2"], poll="top")
+    vote(run, "b", ["o1", "o3"], poll="top")
+    vote(run, "c", ["o4", "o5"], poll="top")
+    run.ok(ClosePoll(actor=FAC, poll_id="top"))
+    # o1 4, o4 2: the top 2 is clean; o2, o3 and o5 share third place.
+    ranked = ranked_options(run.state.polls, "top")
+    assert [(r.option_id, r.place, r.tied, r.deciding) for r in ranked] == [
+        ("o1", 1, False, False),
+        ("o4", 2, False, False),
+        ("o2", 3, True, False),
+        ("o3", 3, True, False),
+        ("o5", 3, True, False),
+    ]
+    assert run.no(StartRunoff(actor=FAC, poll_id="top", option_ids=("o2", "o3", "o5"))).code == (
+        "not_tied"
+    )
+
+
+def test_a_runoff_of_a_cut_off_tie_gets_the_places_left() -> None:
+    run = Run(TOP_TWO).start("a", "b", "c", step="top")
+    run.ok(OpenPoll(actor=FAC, poll_id="top"))
+    vote(run, "a", ["o1"], poll="top")  # o1 2
+    vote(run, "b", ["o2"], poll="top")  # o2 2
+    vote(run, "c", ["o3"], poll="top")  # o3 2: three share first place, two get in
+    run.ok(ClosePoll(actor=FAC, poll_id="top"))
+    out = run.ok(StartRunoff(actor=FAC, poll_id="top", option_ids=("o1", "o2", "o3")))
+    runoff = run.state.polls["top-runoff-1"]
+    assert runoff.among_top == 2 and runoff.top_n == 2
+    assert runoff.type is PollType.RANK and runoff.rules.top_k is None
+    assert isinstance(out[0], PollCreated) and out[0].among_top == 2
+    # In the runoff, a tie for its second place is the cut-off again.
+    vote(run, "a", ["o1"], poll="top-runoff-1")
+    vote(run, "b", ["o1", "o2"], poll="top-runoff-1")
+    vote(run, "c", ["o3", "o1"], poll="top-runoff-1")
+    run.ok(ClosePoll(actor=FAC, poll_id="top-runoff-1"))
+    # o1 3 + 3 + 2 = 8; o2 2, o3 3: the top 2 of the runoff is o1 and o3.
+    ranked = ranked_options(run.state.polls, "top")
+    assert [(r.option_id, r.place, r.deciding) for r in ranked[:3]] == [
+        ("o1", 1, False),
+        ("o3", 2, False),
+        ("o2", 3, False),
+    ]
+    assert run.replayed() == run.state
 
 
 def test_assign_horizon_after_close_only_and_it_rides_on_the_ranking() -> None:

@@ -16,8 +16,10 @@ from server.engine.tally import (
     PollResult,
     PollRules,
     PollType,
+    Tie,
     count_parsed,
     cutoff,
+    deciding_ties,
     parse_ballot,
     runoff_options,
     tally,
@@ -138,17 +140,44 @@ class TestRank:
         result = tally(rules, options, ballots)
         # k = 2: first place 2 points, second place 1 point, unranked 0.
         # a: 2 + 0 + 1 + 1 = 4, b: 1 + 2 + 0 + 2 = 5, c: 2
+        # d and e share the last place, but nobody voted for them: not "tied".
         assert summary(result) == [
             ("b", 5, 1, False),
             ("a", 4, 2, False),
             ("c", 2, 3, False),
-            ("d", 0, 4, True),
-            ("e", 0, 4, True),
+            ("d", 0, 4, False),
+            ("e", 0, 4, False),
         ]
         assert result.row("a").positions == (1, 2)
         assert result.row("b").positions == (2, 1)
         assert result.row("c").positions == (1, 0)
         assert result.row("e").positions == (0, 0)
+
+    def test_a_partial_ranking_is_a_ballot_and_only_what_it_ranks_gets_points(self) -> None:
+        rules = PollRules(PollType.RANK)  # no top_k: k = 4, yet a ballot may rank fewer
+        ballots = [["c"], ["a", "c"], ["d", "b", "a"]]
+        result = tally(rules, ABCD, ballots)
+        # c: 4 + 3 = 7, a: 4 + 2 = 6, d: 4, b: 3
+        assert summary(result) == [
+            ("c", 7, 1, False),
+            ("a", 6, 2, False),
+            ("d", 4, 3, False),
+            ("b", 3, 4, False),
+        ]
+        assert result.row("c").positions == (1, 1, 0, 0)
+        assert result.row("b").positions == (0, 1, 0, 0)
+        assert result.ballots == 3
+        # One ballot ranking one option: the others get nothing from it.
+        single = tally(rules, ABCD, [["b"]])
+        assert {row.option_id: row.value for row in single.rows} == {"b": 4, "a": 0, "c": 0, "d": 0}
+
+    def test_the_script_order_is_not_a_ballot(self) -> None:
+        # The phone's ranking starts empty; sent untouched it is refused, not
+        # counted as "the options in the script's order".
+        for rules in (PollRules(PollType.RANK), PollRules(PollType.RANK, top_k=2)):
+            assert validate_ballot(rules, ids(ABCD), []) == "Rank at least one option."
+            with pytest.raises(InvalidBallotError):
+                tally(rules, ABCD, [["a", "b"], []])
 
     def test_top_k_larger_than_option_count_uses_option_count(self) -> None:
         rules = PollRules(PollType.RANK, top_k=5)
@@ -223,13 +252,16 @@ class TestScore:
     ],
     ids=lambda rules: f"{rules.type}-{rules.top_k}",
 )
-def test_zero_ballots_all_tied_first(rules: PollRules) -> None:
+def test_zero_ballots_share_first_place_but_are_not_tied(rules: PollRules) -> None:
     result = tally(rules, ABCD, [])
     assert result.ballots == 0
     assert [row.option_id for row in result.rows] == ["a", "b", "c", "d"]
-    assert all(row.value == 0 and row.rank == 1 and row.tied for row in result.rows)
+    assert all(row.value == 0 and row.rank == 1 for row in result.rows)
+    assert not any(row.tied or row.voted for row in result.rows)  # nobody voted: no tie
     assert result.tiers() == (("a", "b", "c", "d"),)
     assert result.winners() == ("a", "b", "c", "d")
+    assert deciding_ties(result) == deciding_ties(result, 2) == ()
+    assert runoff_options(result, 2) == ()
 
 
 def test_no_options() -> None:
@@ -284,14 +316,79 @@ class TestCutoff:
         assert runoff_options(result, 1) == ("b", "c")
         assert cutoff(result, 1) == Cutoff((), ("b", "c"), 1)
 
-    def test_no_votes_means_everything_is_tied(self) -> None:
+    def test_no_votes_fill_no_places_and_offer_no_runoff(self) -> None:
         result = tally(PollRules(PollType.DOT), ABCD, [])
-        assert cutoff(result, 2) == Cutoff((), ("a", "b", "c", "d"), 2)
+        assert cutoff(result, 2) == Cutoff((), (), 0, unfilled=2)
+        assert runoff_options(result, 2) == ()
+
+    def test_a_cut_among_options_nobody_voted_for_is_unfilled_not_a_tie(self) -> None:
+        # Top 3, but only two options got votes: the third place is not
+        # decided by this vote, and a runoff among everything with nothing is
+        # not offered.
+        options = [*ABCD, ("e", "Epsilon"), ("f", "Zeta")]
+        result = tally(PollRules(PollType.CHOICE), options, [["b"], ["b"], ["e"]])
+        assert cutoff(result, 3) == Cutoff(("b", "e"), (), 0, unfilled=1)
+        assert runoff_options(result, 3) == ()
+        assert deciding_ties(result, 3) == ()
+        assert not any(row.tied for row in result.rows)
 
     @pytest.mark.parametrize("among_top", [0, -1, True])
     def test_bad_among_top(self, among_top: int) -> None:
         with pytest.raises(ValueError):
             cutoff(self.result, among_top)
+        with pytest.raises(ValueError):
+            deciding_ties(self.result, among_top)
+
+
+class TestDecidingTies:
+    """A tie is flagged, and a runoff offered, only where it changes the outcome."""
+
+    EIGHT = [(f"o{i}", f"Option {i}") for i in range(1, 9)]
+
+    def test_six_options_without_votes_are_not_a_tie(self) -> None:
+        # The trial: two options got votes, six got none and were all "tied".
+        result = tally(PollRules(PollType.CHOICE), self.EIGHT, [["o1"], ["o1"], ["o2"]])
+        assert [row.rank for row in result.rows] == [1, 2, 3, 3, 3, 3, 3, 3]
+        assert not any(row.tied for row in result.rows)
+        assert deciding_ties(result) == ()
+        assert [row.option_id for row in result.rows if not row.voted] == [
+            f"o{i}" for i in range(3, 9)
+        ]
+
+    def test_a_first_place_tie_is_flagged(self) -> None:
+        result = tally(
+            PollRules(PollType.CHOICE), self.EIGHT, [["o3"], ["o5"], ["o1"], ["o5"], ["o3"]]
+        )
+        assert deciding_ties(result) == (Tie(("o3", "o5"), 1, first=True),)
+        assert result.row("o3").tied and result.row("o5").tied
+
+    def test_a_tie_below_first_place_decides_nothing_without_a_top_n(self) -> None:
+        ballots = [{"a": 3}, {"b": 2}, {"c": 2}]
+        result = tally(PollRules(PollType.DOT, dots=3), ABCD, ballots)
+        assert result.tiers() == (("a",), ("b", "c"), ("d",))
+        assert result.row("b").tied  # they do share second place ...
+        assert deciding_ties(result) == ()  # ... but it changes no outcome
+        assert deciding_ties(result, 3) == ()  # both are in the top 3 anyway
+
+    def test_a_tie_at_the_cut_off_of_the_top_n_is_flagged(self) -> None:
+        # a 3, b 2, c 2, d 0: the top 2 has a, and one of b and c.
+        result = TestCutoff.result
+        assert deciding_ties(result, 2) == (Tie(("b", "c"), 2, first=False, places=1),)
+        assert deciding_ties(result, 1) == ()
+        assert deciding_ties(result) == ()
+
+    def test_a_cut_off_inside_a_tied_group_below_or_at_first_place(self) -> None:
+        result = tally(PollRules(PollType.CHOICE), ABCD, [["a"], ["b"], ["c"], ["d"], ["d"]])
+        # d 2, then a, b, c with 1 each sharing second place; the top 2 cuts among them.
+        assert deciding_ties(result, 2) == (Tie(("a", "b", "c"), 2, first=False, places=1),)
+        tied_first = tally(PollRules(PollType.CHOICE), ABC, [["a"], ["b"], ["c"]])
+        assert deciding_ties(tied_first, 2) == (Tie(("a", "b", "c"), 1, first=True, places=2),)
+
+    def test_a_ranking_of_the_top_k_picks_its_top_k(self) -> None:
+        assert PollRules(PollType.RANK, top_k=2).top_n(5) == 2
+        assert PollRules(PollType.RANK, top_k=5).top_n(5) is None  # everything is "top"
+        assert PollRules(PollType.RANK).top_n(5) is None
+        assert PollRules(PollType.CHOICE, max_choices=2).top_n(5) is None
 
 
 # --------------------------------------------------------------------------
@@ -405,7 +502,9 @@ HUGE = 10**5000  # str() of this raises ValueError in CPython >= 3.11
         (PollRules(PollType.DOT, dots=1), {"a": 1}, None),
         # rank
         (RANK, ["c", "a", "b", "d"], None),
-        (RANK, ["a", "b", "c"], "Rank every option: there are 4, this ballot ranks 3."),
+        (RANK, ["a", "b", "c"], None),  # a partial ranking is a ballot
+        (RANK, ["d"], None),
+        (RANK, [], "Rank at least one option."),
         (RANK, ["a", "b", "c", "c"], "Option 'c' is ranked more than once."),
         (RANK, ["a", "b", "c", "d", "e"], "Unknown option: 'e'."),
         (RANK, {"a": 1}, "This ballot should be a list of options."),
@@ -497,9 +596,8 @@ def rank_polls(draw: st.DrawFn) -> tuple[PollRules, list[tuple[str, str]], list[
     top_k = draw(st.none() | st.integers(1, n + 2))
     rules = PollRules(PollType.RANK, top_k=top_k)
     k = rules.rank_positions(n)
-    ballot = st.permutations(ids(options))
-    if top_k is not None:
-        ballot = st.tuples(ballot, st.integers(1, k)).map(lambda t: t[0][: t[1]])
+    # Full and partial rankings alike: 1..k of the options, best first.
+    ballot = st.tuples(st.permutations(ids(options)), st.integers(1, k)).map(lambda t: t[0][: t[1]])
     return rules, options, [list(b) for b in draw(st.lists(ballot, max_size=20))]
 
 
@@ -540,6 +638,32 @@ def test_borda_totals_equal_independent_sum(
     assert sum(row.value for row in result.rows) == sum(
         sum(range(k, k - len(ballot), -1)) for ballot in ballots
     )
+
+
+@given(rank_polls())
+def test_a_partial_ranking_never_gives_points_to_an_unranked_option(
+    poll: tuple[PollRules, list[tuple[str, str]], list[Any]],
+) -> None:
+    rules, options, ballots = poll
+    k = rules.rank_positions(len(options))
+    for ballot in ballots:
+        assert validate_ballot(rules, ids(options), ballot) is None
+        alone = tally(rules, options, [ballot])
+        for row in alone.rows:
+            if row.option_id in ballot:
+                assert row.value == k - ballot.index(row.option_id)
+                assert row.voted
+            else:
+                assert row.value == 0 and sum(row.positions) == 0 and not row.voted
+                assert not row.tied
+    # And together: an option nobody ranked has no points and is in no tie.
+    result = tally(rules, options, ballots)
+    ranked = {option_id for ballot in ballots for option_id in ballot}
+    for row in result.rows:
+        assert (row.value > 0) == (row.option_id in ranked)
+        if row.option_id not in ranked:
+            assert not row.tied
+            assert all(row.option_id not in t.option_ids for t in deciding_ties(result, k))
 
 
 @given(dot_polls())
@@ -643,7 +767,7 @@ def test_ranking_is_consistent(poll: tuple[PollRules, list[tuple[str, str]], lis
     position = {option_id: i for i, option_id in enumerate(ids(options))}
     for place, row in enumerate(rows):
         same = [other for other in rows if other.rank == row.rank]
-        assert row.tied == (len(same) > 1)
+        assert row.tied == (len(same) > 1 and row.voted)
         # competition ranking: rank = 1 + number of options strictly ahead
         assert row.rank == 1 + sum(1 for other in rows if other.rank < row.rank)
         if place:
@@ -659,14 +783,22 @@ def test_ranking_is_consistent(poll: tuple[PollRules, list[tuple[str, str]], lis
             assert row.rank == 1 + sum(1 for other in rows if other.value > row.value)
     for seats in range(1, len(rows) + 2):
         cut = cutoff(result, seats)
-        assert len(cut.selected) + cut.runoff_places == min(seats, len(rows))
+        assert len(cut.selected) + cut.runoff_places + cut.unfilled == min(seats, len(rows))
         assert cut.selected == tuple(row.option_id for row in rows[: len(cut.selected)])
         if cut.runoff:
-            assert len(cut.runoff) > cut.runoff_places > 0
+            assert len(cut.runoff) > cut.runoff_places > 0 and cut.unfilled == 0
             assert len({result.row(i).rank for i in cut.runoff}) == 1
             assert all(result.row(i).tied for i in cut.runoff)
         else:
             assert cut.runoff_places == 0
+        if cut.unfilled:  # the cut falls among options nobody voted for
+            rest = rows[len(cut.selected) :]
+            assert len(rest) > cut.unfilled and not any(row.voted for row in rest)
+        ties = deciding_ties(result, seats)
+        assert all(len(t.option_ids) > 1 for t in ties)
+        assert all(result.row(i).tied and result.row(i).voted for t in ties for i in t.option_ids)
+        assert [t.option_ids for t in ties if not t.first] in ([], [cut.runoff])
+        assert all(t.first == (t.rank == 1) for t in ties)
 
 
 json_scalars = (

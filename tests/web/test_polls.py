@@ -317,7 +317,7 @@ PAYLOADS: dict[str, list[Any]] = {
     "karakter": [{"o1": 5, "o2": 3}, {"o1": 4, "o3": 1}, {"o1": 5}],
     "prioritering": [
         ["fa-barn", "fa-tidlig", "fa-skole", "fa-net"],
-        ["fa-tidlig", "fa-barn", "fa-net", "fa-skole"],
+        ["fa-tidlig", "fa-barn"],  # a partial ranking is a ballot
         ["fa-barn", "fa-skole", "fa-tidlig", "fa-net"],
     ],
 }
@@ -792,4 +792,135 @@ def test_the_join_page_flow_still_reaches_the_ballot(
         until(fac, 'data-status="open"')
     page = phone.get(f"/j/{row.join_code}").text
     assert 'data-ballot="rank"' in page and 'data-positions="2"' in page
-    assert page.count('class="rank-row') == 4 and page.count("is-unranked") == 2
+    assert page.count('class="rank-row"') == 4
+    assert ranked_in(page) == [] and unranked_in(page) == ["o1", "o2", "o3", "o4"]
+
+
+# -- rankings: nothing ranked until the voter ranks it ------------------------------------------
+
+
+def ranked_in(form: str) -> list[str]:
+    """What app.js sends from a ranking form: the options in "Your ranking", in order."""
+    ranking = form.split('class="rank-list"', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r'data-option="([^"]+)"', ranking)
+
+
+def unranked_in(form: str) -> list[str]:
+    pool = form.split('class="rank-pool"', 1)[1].split("</ul>", 1)[0]
+    return re.findall(r'data-option="([^"]+)"', pool)
+
+
+def test_an_untouched_ranking_sends_nothing_that_counts(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
+    with room(world, new_browser, phones=2) as r:
+        r.go("prioritering")
+        r.fac_do(type="open_poll", poll_id="prioritering")
+        untouched, ranker = r.phones
+        form = until(untouched.ws, "data-ballot")[-1]
+        # Every option starts unranked, in the script's order; the ranking is empty
+        # and its button cannot be pressed.
+        assert ranked_in(form) == []
+        assert unranked_in(form) == [fa["id"] for fa in FOCUS_AREAS]
+        assert re.search(r'<button class="[^"]*ballot-send"[^>]* disabled>', form)
+        assert DA.gettext("Rank") in form and DA.gettext("To the top") in form
+        # Sent anyway (an old page, a script): refused with a reason, nothing counted.
+        vote(r, untouched, "prioritering", ranked_in(form))
+        answer = reply(untouched)
+        assert "flash-error" in answer
+        assert html.escape(DA.gettext("Rank at least one option.")) in answer
+        assert r.poll("prioritering").ballots == {}
+        assert count_on_wall(drain(r.wall)) in (None, 0)  # the wall counts no ballot
+
+        # A phone that put one option at the top sends just that one.
+        until(ranker.ws, "data-ballot")
+        vote(r, ranker, "prioritering", ["fa-skole"])
+        assert "flash-ok" in reply(ranker)
+        mine = own_part(ranker)
+        assert ranked_in(mine) == ["fa-skole"]
+        assert unranked_in(mine) == ["fa-barn", "fa-tidlig", "fa-net"]
+        assert not re.search(r'<button class="[^"]*ballot-send"[^>]* disabled>', mine)
+        assert count_on_wall(drain(r.wall)) == 1
+
+        stage = "".join(r.fac_do(type="close_poll", poll_id="prioritering"))
+        result = r.poll("prioritering").result
+        assert result is not None and result.ballots == 1
+        assert [(row.option_id, row.value) for row in result.rows] == [
+            ("fa-skole", 4),
+            ("fa-barn", 0),
+            ("fa-tidlig", 0),
+            ("fa-net", 0),
+        ]
+        # The three nobody ranked share second place, but that decides nothing.
+        assert "tie-box" not in stage and 'class="tie"' not in stage
+        assert html.escape(DA.gettext("Not ranked")) in stage  # 0 of 1 ballots ranked them
+
+
+def test_a_tie_is_flagged_and_offered_a_runoff_only_where_it_decides_something(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
+    first_place = html.escape(DA.gettext("Tied for first place:"))
+    with room(world, new_browser, phones=4) as r:
+        # Approval: Alfa and Beta share first place, Gamma and Delta got nothing.
+        r.go("godkend")
+        r.fac_do(type="open_poll", poll_id="godkend")
+        for phone, payload in zip(r.phones, [["o1"], ["o2"], ["o1", "o2"], []], strict=True):
+            vote(r, phone, "godkend", payload)
+            assert "flash-ok" in reply(phone)
+        stage = "".join(r.fac_do(type="close_poll", poll_id="godkend"))
+        assert stage.count('class="tie-box"') == 1
+        box = stage.split('class="tie-box"')[1].split("</div>")[0]
+        assert first_place in box and "Alfa" in box and "Beta" in box
+        assert "Gamma" not in box and "Delta" not in box
+        assert '"option_ids": ["o1", "o2"]' in html.unescape(box)
+        table = stage.split('class="table result-table"')[-1].split("</table>")[0]
+        assert table.count('class="tie"') == 2  # the two at the top, not the two with nothing
+        r.fac_do(type="publish_poll", poll_id="godkend")
+        wall = html.unescape("".join(drain(r.wall)))
+        tied = DA.gettext("tied")
+        assert f"1. Alfa: 2 ({tied}); 1. Beta: 2 ({tied}); 3. Gamma: 0; 3. Delta: 0" in wall
+
+        # A ranking of the top 2: Beta and Gamma share second place, and one fits.
+        r.go("rang")
+        r.fac_do(type="open_poll", poll_id="rang")
+        ballots = [["o1", "o2"], ["o1", "o3"], ["o2"], ["o3"]]
+        for phone, payload in zip(r.phones, ballots, strict=True):
+            vote(r, phone, "rang", payload)
+            assert "flash-ok" in reply(phone)
+        stage = "".join(r.fac_do(type="close_poll", poll_id="rang"))
+        assert stage.count('class="tie-box"') == 1
+        box = stage.split('class="tie-box"')[1].split("</div>")[0]
+        cut = DA.gettext("Tied at the cut-off of the top %(n)s:") % {"n": 2}
+        places = DA.ngettext(
+            "%(num)d of them gets a place in the top %(n)s",
+            "%(num)d of them get a place in the top %(n)s",
+            1,
+        ) % {"num": 1, "n": 2}
+        assert html.escape(cut) in box and html.escape(places) in box and first_place not in box
+        assert "Beta" in box and "Gamma" in box and "Delta" not in box
+        r.fac_do(type="start_runoff", poll_id="rang", option_ids=["o2", "o3"])
+        assert r.poll("rang-runoff-1").top_n == 1
+
+
+def test_a_top_n_that_the_votes_do_not_fill_is_said_plainly(
+    world: World, new_browser: Callable[[], TestClient]
+) -> None:
+    with room(world, new_browser, phones=1) as r:
+        r.go("rang")  # the top 2 of four
+        r.fac_do(type="open_poll", poll_id="rang")
+        vote(r, r.phones[0], "rang", ["o3"])
+        assert "flash-ok" in reply(r.phones[0])
+        stage = "".join(r.fac_do(type="close_poll", poll_id="rang"))
+        only = DA.ngettext(
+            "Only %(num)d option got votes, so the vote does not fill the top %(n)s.",
+            "Only %(num)d options got votes, so the vote does not fill the top %(n)s.",
+            1,
+        ) % {"num": 1, "n": 2}
+        assert html.escape(only) in stage
+        assert "tie-box" not in stage and 'class="tie"' not in stage  # no runoff among the rest
+
+        r.go("karakter")  # closed without a single ballot
+        r.fac_do(type="open_poll", poll_id="karakter")
+        stage = "".join(r.fac_do(type="close_poll", poll_id="karakter"))
+        assert html.escape(DA.gettext("No option got any votes.")) in stage
+        assert "tie-box" not in stage and 'class="tie"' not in stage

@@ -11,8 +11,11 @@ participant id for named polls and an edge-made pseudonym for anonymous ones;
 the engine checks which is which and stores nothing else about the voter.
 
 Closing counts the ballots in state at that moment and stores the result in
-the PollClosed event. A tie can go to a runoff: a new poll among exactly the
-tied options (a full ranking if the original was ranked, else one choice).
+the PollClosed event. A tie that decides something (first place, or the
+cut-off of the poll's top N; see tally.deciding_ties) can go to a runoff: a new
+poll among exactly the tied options (a ranking if the original was ranked,
+else one choice). A runoff of a cut-off tie remembers how many of its options
+get in (`among_top`), so a tie at its own cut-off counts as deciding too.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from server.engine.poll import (
     PollState,
     PollStatus,
     count,
+    deciding_ties_of,
     result_from_record,
     result_to_record,
     runoffs_of,
@@ -166,6 +170,7 @@ class PollCreated(Event):
     show_count_on_projector: bool = True
     assign_horizon: bool = False
     runoff_of: str | None = None
+    among_top: int | None = None
 
 
 @event
@@ -495,7 +500,7 @@ def _retract(state: SessionState, cmd: RetractBallot, now: float) -> Outcome:
 
 
 def runoff_rules(parent: PollRules) -> PollRules:
-    """A runoff ranks the tied options fully if the original was ranked, else one choice."""
+    """A runoff ranks the tied options if the original was ranked, else one choice."""
     if parent.type is PollType.RANK:
         return PollRules(PollType.RANK)
     return PollRules(PollType.CHOICE, max_choices=1)
@@ -509,10 +514,11 @@ def _start_runoff(state: SessionState, cmd: StartRunoff, now: float) -> Outcome:
     if parent.result is None:
         return _refused(parent)
     wanted = set(cmd.option_ids) if isinstance(cmd.option_ids, tuple | list) else set()
-    tied = next((t for t in parent.result.tiers() if len(t) > 1 and set(t) == wanted), None)
-    if tied is None:
+    tie = next((t for t in deciding_ties_of(parent) if set(t.option_ids) == wanted), None)
+    if tie is None:
         return CommandRejected(
-            "A runoff must include exactly the options that share a place.", "not_tied"
+            "A runoff must include exactly the options tied for a place that decides the result.",
+            "not_tied",
         )
     earlier = runoffs_of(state.polls, parent.poll_id)
     if any(set(r.option_ids) == wanted and r.result is None for r in earlier):
@@ -533,6 +539,7 @@ def _start_runoff(state: SessionState, cmd: StartRunoff, now: float) -> Outcome:
         allow_change=parent.allow_change,
         show_count_on_projector=parent.show_count_on_projector,
         runoff_of=parent.poll_id,
+        among_top=tie.places,
     )
     return [created, PollOpened(at=now, poll_id=runoff_id)]
 
@@ -600,6 +607,7 @@ def _created(state: SessionState, ev: PollCreated) -> SessionState:
         show_count_on_projector=ev.show_count_on_projector,
         assign_horizon=ev.assign_horizon,
         runoff_of=ev.runoff_of,
+        among_top=ev.among_top,
     )
     return _put(state, poll)
 
