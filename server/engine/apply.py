@@ -39,6 +39,7 @@ from server.engine.state import (
     Cluster,
     Decision,
     FocusArea,
+    KeptTimer,
     NextMeeting,
     Participant,
     SessionState,
@@ -95,7 +96,10 @@ def _created(state: SessionState, ev: SessionCreated) -> SessionState:
 
 @applies(SessionStarted)
 def _started(state: SessionState, ev: SessionStarted) -> SessionState:
-    return replace(state, status=SessionStatus.RUNNING, started_at=state.started_at or ev.at)
+    # A reopened session (ReopenSession) has not ended any more.
+    return replace(
+        state, status=SessionStatus.RUNNING, started_at=state.started_at or ev.at, ended_at=None
+    )
 
 
 def _close_visit(state: SessionState, at: float) -> tuple[StepVisit, ...]:
@@ -120,7 +124,11 @@ def _ended(state: SessionState, ev: SessionEnded) -> SessionState:
 @applies(StepEntered)
 def _entered(state: SessionState, ev: StepEntered) -> SessionState:
     visits = (*_close_visit(state, ev.at), StepVisit(step_id=ev.step_id, started_at=ev.at))
-    return replace(state, current=ev.index, visits=visits)
+    kept = state.kept_timers
+    left = state.step_id
+    if left is not None and left != ev.step_id:  # the step left keeps what was left of its time
+        kept = put(kept, left, KeptTimer.of(state.timer, ev.at))
+    return replace(state, current=ev.index, visits=visits, kept_timers=kept)
 
 
 @applies(TimerStarted)
@@ -144,13 +152,15 @@ def _timer_paused(state: SessionState, ev: TimerPaused) -> SessionState:
 
 @applies(TimerExtended)
 def _timer_extended(state: SessionState, ev: TimerExtended) -> SessionState:
+    # Minutes taken off shorten what is left (down to 00:00), never the time the
+    # timer was set to: that made a 1-minute timer "no timer" on every screen.
     t = state.timer
     if t.status is TimerStatus.RUNNING and t.deadline is not None:
         deadline = max(ev.at, max(t.deadline, ev.at) + ev.seconds)
-        timer = replace(t, deadline=deadline, duration=max(0.0, t.duration + ev.seconds))
+        timer = replace(t, deadline=deadline, duration=max(t.duration, deadline - ev.at))
     else:
         remaining = max(0.0, t.remaining + ev.seconds)
-        timer = replace(t, remaining=remaining, duration=max(0.0, t.duration + ev.seconds))
+        timer = replace(t, remaining=remaining, duration=max(t.duration, remaining))
     return replace(state, timer=timer)
 
 

@@ -21,6 +21,12 @@ class EndSession(Command):
 
 @command
 @dataclass(frozen=True, kw_only=True)
+class ReopenSession(Command):
+    """Takes an ended session up again at the step it ended on (the undo of EndSession)."""
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
 class GoToStep(Command):
     step_id: str
 
@@ -82,6 +88,15 @@ class SetRole(Command):
 @dataclass(frozen=True, kw_only=True)
 class SetCaseOwner(Command):
     participant_id: str | None
+
+
+@command
+@dataclass(frozen=True, kw_only=True)
+class RemoveParticipant(Command):
+    """The facilitator sends a participant out; that phone cannot join again
+    (server/engine/removal.py)."""
+
+    participant_id: str
 
 
 @command

@@ -1,6 +1,15 @@
-"""decide(state, command, now) -> events | CommandRejected. Pure: no I/O, no clock."""
+"""decide(state, command, now) -> events | CommandRejected. Pure: no I/O, no clock.
+
+No CPR number gets into an event: free text (FREE_TEXT below) is masked by its
+handler with `clean`, and every other text a command carries is an id or a
+choice, which is refused if it holds one (`_id_holds_cpr`).
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
 
 from server.engine import steps as _steps  # noqa: F401  (registers the step kinds)
 from server.engine.commands import (
@@ -20,6 +29,7 @@ from server.engine.commands import (
     PauseTimer,
     PreviousStep,
     RecordDecision,
+    ReopenSession,
     ResetTimer,
     SetCaseOwner,
     SetRole,
@@ -61,14 +71,56 @@ from server.engine.registry import (
     Outcome,
     handles,
 )
-from server.engine.state import ActorRole, SessionState, SessionStatus, TimerStatus
+from server.engine.state import (
+    Actor,
+    ActorRole,
+    KeptTimer,
+    SessionState,
+    SessionStatus,
+    TimerStatus,
+)
 from server.engine.steps._checks import facilitator_only, running
 from server.engine.text import CARD_MAX, NAME_MAX, clean
-from server.scripts.schema import Step
+from server.privacy.cpr import find_cpr
+from server.scripts.schema import CARDS_PER_PARTICIPANT, Step
 
 MAX_PARTICIPANTS = 5000
 MAX_CARDS = 5000
-ALLOWED_AFTER_END = (EditDecision, EditAction)
+DUE_MAX = 40
+ALLOWED_AFTER_END = (EditDecision, EditAction, ReopenSession)
+
+FREE_TEXT = frozenset(
+    {"name", "text", "title", "decided_by", "what", "who", "due", "label", "owner", "date", "goals"}
+)
+"""Command fields that hold what people write: each handler masks them with `clean`."""
+
+# What screens and the server make as ids: random hex (client ids, participant ids,
+# pseudonyms). Ten digits in a row that happen to form a date are chance there (about
+# one id in a thousand), not somebody's CPR number, and refusing them would lose cards.
+_RANDOM_TOKEN = re.compile(r"[0-9a-f]{16,}")
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+
+
+def _id_holds_cpr(command: Command) -> bool:
+    """True if an id or choice in the command (anything but FREE_TEXT) holds a CPR number."""
+    for field in dataclasses.fields(command):
+        if field.name == "actor" or field.name in FREE_TEXT:
+            continue
+        for text in _strings(getattr(command, field.name)):
+            if not _RANDOM_TOKEN.fullmatch(text) and find_cpr(text):
+                return True
+    return False
 
 
 def decide(state: SessionState, command: Command, now: float) -> Outcome:
@@ -77,6 +129,8 @@ def decide(state: SessionState, command: Command, now: float) -> Outcome:
         return CommandRejected("This action is not known.", "unknown")
     if state.status is SessionStatus.ENDED and not isinstance(command, ALLOWED_AFTER_END):
         return CommandRejected("The session has ended.", "ended")
+    if _id_holds_cpr(command):
+        return CommandRejected("The message is malformed.", "invalid")
     return handler(state, command, now)
 
 
@@ -93,7 +147,10 @@ def participant_in(state: SessionState, command: Command) -> CommandRejected | N
 def enter_step(state: SessionState, index: int, now: float) -> list[Event]:
     step = state.script.steps[index]
     events: list[Event] = [StepEntered(at=now, step_id=step.id, index=index)]
-    if step.timebox:
+    kept = state.kept_timers.get(step.id)
+    if kept is not None:
+        events.extend(restore_timer(kept, now))
+    elif step.timebox:
         seconds = step.timebox * 60
         events.append(TimerReset(at=now, duration=seconds))
         events.append(TimerStarted(at=now, duration=seconds, deadline=now + seconds))
@@ -102,6 +159,20 @@ def enter_step(state: SessionState, index: int, now: float) -> list[Event]:
     hook = ENTER_HOOKS.get(step.kind)
     if hook is not None:
         events.extend(hook(state, step, now))
+    return events
+
+
+def restore_timer(kept: KeptTimer, now: float) -> list[Event]:
+    """A step returned to gets its timer back as it was left: running on from what
+    was left (an overtime goes on counting), paused at what was left, or not
+    started; the time spent on other steps does not count. ResetTimer gives the
+    step's full time back."""
+    events: list[Event] = [TimerReset(at=now, duration=kept.duration)]
+    if kept.status is TimerStatus.RUNNING:
+        deadline = now + kept.left
+        events.append(TimerStarted(at=now, duration=kept.duration, deadline=deadline))
+    elif kept.status is TimerStatus.PAUSED or kept.left != kept.duration:
+        events.append(TimerPaused(at=now, remaining=max(0.0, kept.left)))
     return events
 
 
@@ -119,6 +190,23 @@ def _end(state: SessionState, cmd: EndSession, now: float) -> Outcome:
     if err := facilitator_only(cmd):
         return err
     return [SessionEnded(at=now)]
+
+
+@handles(ReopenSession)
+def _reopen_session(state: SessionState, cmd: ReopenSession, now: float) -> Outcome:
+    """The session runs again at the step it ended on; the step's timer is set
+    back to its full time and waits for the facilitator to start it."""
+    if err := facilitator_only(cmd):
+        return err
+    if state.status is not SessionStatus.ENDED:
+        return []  # a repeat, or nothing to reopen
+    index = state.current or 0
+    step = state.script.steps[index]
+    return [
+        SessionStarted(at=now),
+        StepEntered(at=now, step_id=step.id, index=index),
+        TimerReset(at=now, duration=(step.timebox or 0) * 60.0),
+    ]
 
 
 def _move(state: SessionState, cmd: Command, target: int, seen: str | None, now: float) -> Outcome:
@@ -202,6 +290,8 @@ def _extend_timer(state: SessionState, cmd: ExtendTimer, now: float) -> Outcome:
     minutes = _minutes(cmd.minutes, low=-60, high=120)
     if isinstance(minutes, CommandRejected):
         return minutes
+    if minutes < 0 and state.timer.remaining_at(now) <= 0:
+        return []  # at 00:00 or in overtime there is nothing left to take off
     return [TimerExtended(at=now, seconds=minutes * 60)]
 
 
@@ -271,7 +361,21 @@ def _card_step(state: SessionState, cmd: Command) -> Step | CommandRejected:
     rule = CARD_RULES.get(step.kind)
     if rule is not None and (err := rule(state, step, cmd.actor)):
         return err
+    if err := _default_card_limit(state, step, cmd.actor):
+        return err
     return step
+
+
+def _default_card_limit(state: SessionState, step: Step, actor: Actor) -> CommandRejected | None:
+    """A step whose script sets no limit still takes CARDS_PER_PARTICIPANT cards from
+    one participant (withdrawn ones free a place); the facilitator is not counted."""
+    if actor.is_facilitator or getattr(step, "max_cards_per_participant", None) is not None:
+        return None
+    mine = sum(1 for c in state.cards.values() if c.step_id == step.id and c.author_id == actor.id)
+    if mine < CARDS_PER_PARTICIPANT:
+        return None
+    reason = Reason("You can add at most %(n)s cards in this step.", n=CARDS_PER_PARTICIPANT)
+    return CommandRejected(reason, "card_limit")
 
 
 def _own_card(state: SessionState, cmd: Command, card_id: str) -> CommandRejected | None:
@@ -423,6 +527,21 @@ def _edit_decision(state: SessionState, cmd: EditDecision, now: float) -> Outcom
     ]
 
 
+def _due(value: object) -> tuple[str | None, int] | CommandRejected:
+    """The deadline: free text ("uge 12", "1. marts", "næste møde"), cleaned like all text.
+
+    The minutes read a date out of it where there is one (server/minutes/build.py).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, 0
+    cleaned = clean(value, DUE_MAX)
+    if isinstance(cleaned, CommandRejected):
+        if cleaned.code == "too_long":
+            return CommandRejected("The deadline is too long.", "invalid")
+        return cleaned
+    return cleaned
+
+
 def _action_fields(
     cmd: AddAction | EditAction,
 ) -> tuple[str, str, str | None, int] | CommandRejected:
@@ -432,10 +551,10 @@ def _action_fields(
     who = clean(cmd.who, 200)
     if isinstance(who, CommandRejected):
         return who
-    due = cmd.due.strip() if isinstance(cmd.due, str) and cmd.due.strip() else None
-    if due is not None and len(due) > 40:
-        return CommandRejected("The deadline is too long.", "invalid")
-    return what[0], who[0], due, what[1] + who[1]
+    due = _due(cmd.due)
+    if isinstance(due, CommandRejected):
+        return due
+    return what[0], who[0], due[0], what[1] + who[1] + due[1]
 
 
 @handles(AddAction)

@@ -112,7 +112,7 @@ def _prompts(script: Script) -> list[Finding]:
 
 def roles_named(step: Step) -> tuple[str, ...]:
     if isinstance(step, RoundStep):
-        return step.listeners
+        return (*step.listeners, *step.answerers)
     if isinstance(step, PrivateTimeStep):
         return (step.group,)
     if isinstance(step, PresentationStep) and step.presenter:
@@ -289,6 +289,8 @@ class _EngineRun:
         for pid in rnd.order:
             if self.state.participant_role(pid) in step.listeners:
                 self.fail(f"{pid} only listens in this round but is in the speaking order")
+            if self.state.participant_role(pid) in step.answerers:
+                self.fail(f"{pid} answers in this round but is in the speaking order")
         for _ in range(len(rnd.order)):
             if not self.send("NextSpeaker", "next speaker"):
                 return

@@ -475,7 +475,12 @@ def _duplicate_ids(doc: _Document, field: str, items: object, noun: str) -> list
     return issues
 
 
-_ROLE_FIELDS = {"round": "listeners", "private_time": "group", "presentation": "presenter"}
+_ROLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "round": ("listeners", "answerers"),
+    "private_time": ("group",),
+    "presentation": ("presenter",),
+}
+_ROLE_LISTS = {"listeners", "answerers"}  # the others name one role
 
 
 def _role_references(doc: _Document, steps: list[Any], declared: list[str]) -> list[_Issue]:
@@ -483,20 +488,18 @@ def _role_references(doc: _Document, steps: list[Any], declared: list[str]) -> l
     for i, step in enumerate(steps):
         if not isinstance(step, dict):
             continue
-        field = _ROLE_FIELDS.get(str(step.get("kind")))
-        if field is None:
-            continue
-        value = step.get(field)
-        named: list[tuple[YamlPath, str]] = []
-        if field != "listeners" and isinstance(value, str):
-            named = [((field,), value)]
-        if field == "listeners" and isinstance(value, list):
-            named = [((field, j), v) for j, v in enumerate(value) if isinstance(v, str)]
-        for sub, role in named:
-            role = role.strip()
-            if role and role not in declared:
-                line = doc.line(("steps", i, *sub))
-                issues.append(_Issue(line, _unknown_role(_step_label(doc, i), role, declared)))
+        for field in _ROLE_FIELDS.get(str(step.get("kind")), ()):
+            value = step.get(field)
+            named: list[tuple[YamlPath, str]] = []
+            if field not in _ROLE_LISTS and isinstance(value, str):
+                named = [((field,), value)]
+            if field in _ROLE_LISTS and isinstance(value, list):
+                named = [((field, j), v) for j, v in enumerate(value) if isinstance(v, str)]
+            for sub, role in named:
+                role = role.strip()
+                if role and role not in declared:
+                    line = doc.line(("steps", i, *sub))
+                    issues.append(_Issue(line, _unknown_role(_step_label(doc, i), role, declared)))
     return issues
 
 

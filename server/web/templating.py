@@ -9,7 +9,7 @@ formats a date or number itself: `{{ day|date }}` ('26. november 2026' /
 
 from __future__ import annotations
 
-import hashlib
+import math
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from server.i18n import LANGUAGE_NAMES, pick, translations
 from server.minutes import fmt
 from server.settings import ROOT
+from server.web.assets import content_version
 
 TEMPLATES = ROOT / "templates"
 STATIC = ROOT / "static"
@@ -26,10 +27,11 @@ STATIC = ROOT / "static"
 
 @cache
 def asset_version(path: str) -> str:
-    """A short content hash so browsers refetch changed assets."""
+    """A short content hash so browsers refetch changed assets (and may keep
+    one for good: server/web/assets.py marks it immutable)."""
     file = STATIC / path
     try:
-        return hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+        return content_version(file.read_bytes())
     except OSError:
         return "0"
 
@@ -38,9 +40,24 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={asset_version(path)}"
 
 
+MINUS = "\u2212"  # a real minus sign: a hyphen reads as a dash on the wall
+
+
 def mmss(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    """A timer's time: '09:58', '1:59:58' from an hour up, and '−00:12' in overtime.
+
+    Rounded half up, as static/js/app.js does it between updates, so the server's
+    text and the ticking one agree.
+    """
+    if not math.isfinite(seconds):
+        return "00:00"
+    whole = math.floor(seconds + 0.5)
+    sign = MINUS if whole < 0 else ""
+    hours, rest = divmod(abs(whole), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes:02d}:{secs:02d}"
 
 
 def _date(value: Any, form: str = "long", *, language: str) -> str:

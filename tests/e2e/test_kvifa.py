@@ -41,6 +41,21 @@ def go_to(fac: Page, title: str) -> None:
     expect(fac.locator("#f-stage .stage-title")).to_have_text(title)
 
 
+# 00:00 or overtime ("−00:12", a real minus sign), never nothing.
+OVER = re.compile("^(00:00|\u221200:\\d\\d)$")
+
+# Samples each screen's timer text every 20 ms from now on (htmx swaps #timer whole,
+# so an observer on it would go with it) and keeps the moments it was empty.
+WATCH_TIMER = """() => {
+    window.timerBlanks = [];
+    setInterval(() => {
+        const digits = document.querySelector('#timer .timer-digits');
+        const text = digits ? digits.textContent.trim() : '';
+        if (!text) window.timerBlanks.push(document.querySelector('#timer')?.outerHTML || '');
+    }, 20);
+}"""
+
+
 def seconds(text: str) -> int:
     minutes, secs = text.strip().split(":")
     return int(minutes) * 60 + int(secs)
@@ -60,17 +75,56 @@ def test_kvifa_round_listener_timer_decision_and_journal_note(
     expect(fac.locator("#f-people .person")).to_have_count(len(NAMES))
 
     # Sara brings the case: she is the case owner.
-    fac.locator("#f-people .person", has_text="Sara").locator("button").click()
+    sara = fac.locator("#f-people .person", has_text="Sara")
+    sara.locator("button[hx-vals*='set_case_owner']").click()
     expect(fac.locator("#f-people .person", has_text="Sara")).to_contain_text("Sagsejer")
     fac.click("#f-status button")
     expect(wall.locator("#p-stage .p-title")).to_have_text("Præsentation af sagen")
 
-    # The question round: everyone, in the order they joined, on the wall and the laptop.
+    # The question round: the team asks in the order they joined, and Sara, the case
+    # owner, answers; she takes no turn (001, example 11), but she is not silenced.
     go_to(fac, "Spørgerunde")
-    expect(wall.locator(".p-round li")).to_have_text(NAMES)
-    expect(fac.locator("#f-stage .round li")).to_have_count(len(NAMES))
-    expect(wall.locator(".p-round .turn-current")).to_have_text("Sara")
-    expect(phones[0].locator("#m-me .notice-turn")).to_be_visible()
+    expect(wall.locator(".p-round li")).to_have_text(NAMES[1:])
+    expect(fac.locator("#f-stage .round li")).to_have_count(len(NAMES) - 1)
+    expect(wall.locator(".p-round .turn-current")).to_have_text("Mads")
+    expect(phones[1].locator("#m-me .notice-turn")).to_be_visible()
+    expect(phones[0].locator("#m-me .notice-turn")).to_have_count(0)
+    expect(phones[0].locator("#m-me .notice-listen")).to_have_count(0)
+
+    # Each question gets a minute, so "−1 min" comes with under a minute left: every
+    # screen shows 00:00 and then the overtime, never an empty timer (issue 16).
+    screens = [fac, wall, phones[0], phones[2]]
+    for screen in screens:
+        expect(screen.locator("#timer .timer-digits")).to_have_text(re.compile(r"^00:[0-5]\d$"))
+        screen.evaluate(WATCH_TIMER)
+    fac.locator(".timer-controls button", has_text="−1").click()
+    for screen in screens:
+        expect(screen.locator("#timer .timer-digits")).to_have_text(OVER, timeout=5000)
+        expect(screen.locator("#timer")).to_have_class(re.compile(r"\bis-expired\b"))
+        expect(screen.locator("#timer")).not_to_have_class(re.compile(r"\bis-off\b"))
+    expect(fac.locator("#timer .timer-digits")).to_have_text(re.compile("^\u221200:\\d\\d$"))
+    for screen in screens:
+        assert screen.evaluate("() => window.timerBlanks") == [], screen.url
+    shot(fac, "kvifa-facilitator-timer-overtime")
+    fac.locator(".timer-controls button", has_text="+1").click()
+    for screen in screens:
+        expect(screen.locator("#timer .timer-digits")).to_have_text(re.compile(r"^0[01]:\d\d$"))
+        expect(screen.locator("#timer")).not_to_have_class(re.compile(r"\bis-expired\b"))
+    # A long timer counts down in hours ("1:59:58", not "119:58") as it ticks; set
+    # the way the buttons send it (the server takes up to 600 minutes).
+    fac.evaluate(
+        """() => {
+            const b = document.createElement('button');
+            b.id = 'long-timer';
+            b.setAttribute('ws-send', '');
+            b.setAttribute('hx-vals', '{"type": "start_timer", "minutes": 120}');
+            document.querySelector('.timer-controls').append(b);
+            htmx.process(b);
+        }"""
+    )
+    fac.locator("#long-timer").click()
+    for screen in screens:
+        expect(screen.locator("#timer .timer-digits")).to_have_text(re.compile(r"^1:59:5\d$"))
 
     go_to(fac, "Løsningsforslag")
     # The case owner only listens; the others take turns, and the wall shows the order.

@@ -117,3 +117,24 @@ def test_speaker_timebox_restarts_the_timer_for_each_turn() -> None:
     run.now += 100
     run.do(NextSpeaker(actor=FAC, from_speaker="a"))
     assert run.state.timer.remaining_at(run.now) == 120
+
+
+def test_reopen_session_takes_up_the_step_it_ended_on() -> None:
+    from server.engine.commands import EndSession, ReopenSession
+
+    run = Run()
+    assert run.do(ReopenSession(actor=FAC)) == []  # nothing ended yet
+    run.do(StartSession(actor=FAC))
+    run.do(NextStep(actor=FAC, from_step="intro"))
+    run.do(EndSession(actor=FAC))
+    assert run.state.status is SessionStatus.ENDED
+    assert isinstance(run.do(ReopenSession(actor=p("x"))), CommandRejected)
+    run.do(ReopenSession(actor=FAC))
+    assert run.state.status is SessionStatus.RUNNING
+    assert run.state.ended_at is None
+    assert run.state.step_id == "ideas"
+    assert run.state.visits[-1].step_id == "ideas" and run.state.visits[-1].ended_at is None
+    assert run.do(ReopenSession(actor=FAC)) == []  # a double click changes nothing
+    assert replay(run.log) == run.state
+    run.do(NextStep(actor=FAC, from_step="ideas"))
+    assert run.state.step_id == "turns"

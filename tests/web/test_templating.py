@@ -79,3 +79,23 @@ def test_a_page_shows_its_dates_in_the_pages_language(world: World) -> None:
     assert f"<td>{today:%d.%m.%Y}</td>" in danish
     assert f"<td>{today:%d/%m/%Y}</td>" in english
     assert not re.search(r"\d{4}-\d{2}-\d{2}", danish + english)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (0, "00:00"),
+        (9.6, "00:10"),
+        (598, "09:58"),
+        (3599, "59:59"),
+        (3600, "1:00:00"),
+        (7198, "1:59:58"),  # read '119:58' before
+        (36000, "10:00:00"),
+        (-0.4, "00:00"),  # no '−00:00' at the very end
+        (-12, "\u221200:12"),  # overtime, with a real minus sign
+        (-3725, "\u22121:02:05"),
+        (float("nan"), "00:00"),
+    ],
+)
+def test_timer_text_shows_hours_and_overtime(seconds: float, expected: str) -> None:
+    assert show("da", "{{ t|mmss }}", t=seconds) == expected

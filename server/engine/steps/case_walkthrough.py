@@ -69,10 +69,9 @@ def _show(step: CaseWalkthroughStep, index: int, now: float) -> list[Event]:
 @on_enter(KIND)
 def _enter(state: SessionState, step: Step, now: float) -> list[Event]:
     assert isinstance(step, CaseWalkthroughStep)
-    if not state.cases:
-        return []
-    # Coming back keeps the case where it was; the per-case timer starts again.
-    return _show(step, state.case_positions.get(step.id, 0), now)
+    if not state.cases or step.id in state.case_positions:
+        return []  # coming back keeps the case, and what was left of its time
+    return _show(step, 0, now)
 
 
 def current_case(state: SessionState) -> CaseRef | None:

@@ -1,7 +1,9 @@
 """Round: each participant in turn, in a visible speaking order.
 
 Role rules: roles named in `listeners` (e.g. the case owner in the Kvifa
-proposals round) are left out of the order and only listen.
+proposals round) are left out of the order and only listen; roles named in
+`answerers` (the case owner in the Kvifa question round, who answers the
+others' questions) are left out of the order but are not silenced.
 """
 
 from __future__ import annotations
@@ -73,10 +75,15 @@ def listeners(state: SessionState, step: RoundStep) -> set[str]:
     return {pid for pid in state.participants if state.participant_role(pid) in step.listeners}
 
 
+def answerers(state: SessionState, step: RoundStep) -> set[str]:
+    """Participants who answer the others in this round and take no turn themselves."""
+    return {pid for pid in state.participants if state.participant_role(pid) in step.answerers}
+
+
 def speaking_order(state: SessionState, step: RoundStep) -> tuple[str, ...]:
-    quiet = listeners(state, step)
+    left_out = listeners(state, step) | answerers(state, step)
     ordered = sorted(state.participants.values(), key=lambda p: (p.joined_at, p.id))
-    return tuple(p.id for p in ordered if p.id not in quiet)
+    return tuple(p.id for p in ordered if p.id not in left_out)
 
 
 @on_enter(KIND)
@@ -152,6 +159,10 @@ def _reorder(state: SessionState, cmd: ReorderRound, now: float) -> Outcome:
     assert isinstance(step, RoundStep)
     if set(order) & listeners(state, step):
         return CommandRejected("A listener cannot speak in this round.", "listener")
+    if set(order) & answerers(state, step):
+        return CommandRejected(
+            "Whoever answers the questions in this round takes no turn.", "answerer"
+        )
     return [RoundReordered(at=now, step_id=rnd.step_id, order=order)]
 
 
