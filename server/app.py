@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.privacy import logs
 from server.realtime import quietgc
 from server.settings import Settings
+from server.web.limits import BodyLimit
 from server.web.pages.common import error
 from server.web.routes import routes
 from server.web.services import Services
@@ -124,7 +125,7 @@ def create_app(settings: Settings, quiet_gc: bool = False) -> Starlette:
     return Starlette(
         debug=False,
         routes=routes(settings),
-        middleware=[Middleware(SecurityHeaders, settings=settings)],
+        middleware=[Middleware(SecurityHeaders, settings=settings), Middleware(BodyLimit)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

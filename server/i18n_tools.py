@@ -169,6 +169,11 @@ def extract_reasons(
 
 # -- extracting -------------------------------------------------------------------
 
+# Babel's gettext keywords, and the engagement's `msg_n(singular, plural, num)`
+# (server/engagement/common.py): a message whose noun follows a count, extracted
+# as a plural msgid (msgid_plural; msgstr[0], msgstr[1] by the language's rule).
+KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "msg_n": (1, 2)}
+
 
 @dataclass(frozen=True)
 class Config:
@@ -223,7 +228,7 @@ def extract(root: Path = ROOT) -> Catalog:
         str(root),
         cfg.method_map,
         cfg.options_map,
-        keywords=DEFAULT_KEYWORDS,
+        keywords=KEYWORDS,
         comment_tags=COMMENT_TAGS,
         strip_comment_tags=True,
         directory_filter=_directory_filter(root),
@@ -371,7 +376,7 @@ def python_sources(root: Path = ROOT) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 # Babel's own extractor passes over an f-string in these without a word.
-GETTEXT_PROBLEMS = parse_keywords("_ gettext N_ ngettext:1,2 pgettext:2 npgettext:2,3")
+GETTEXT_PROBLEMS = parse_keywords("_ gettext N_ ngettext:1,2 msg_n:1,2 pgettext:2 npgettext:2,3")
 
 
 def reason_problems(root: Path = ROOT) -> list[str]:

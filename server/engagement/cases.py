@@ -30,6 +30,7 @@ from server.engagement.common import (
     clean_text,
     field_name,
     msg,
+    msg_n,
     refuse,
 )
 from server.privacy.cpr import find_cpr, mask_cpr
@@ -153,7 +154,11 @@ class ImportResult:
 def decode(data: bytes) -> tuple[str, Msg | None]:
     """The file's text, and a note if it was not UTF-8."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), None
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:  # half a character (a lone surrogate), or cut short
+            text = data.decode("utf-16", errors="replace")
+            return text, msg(N_("Some characters in the file could not be read; they show as �."))
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
@@ -310,11 +315,12 @@ def _row(
         return
     if case.masked:
         result.notes.append(
-            msg(
-                N_("Row %(row)s (%(label)s): %(n)s CPR number(s) masked in %(fields)s."),
+            msg_n(
+                "Row %(row)s (%(label)s): %(num)d CPR number masked in %(fields)s.",
+                "Row %(row)s (%(label)s): %(num)d CPR numbers masked in %(fields)s.",
+                case.masked,
                 row=number,
                 label=label,
-                n=case.masked,
                 fields=_join(masked_in),
             )
         )

@@ -27,11 +27,15 @@ class Msg:
 
     text: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    plural: str | None = None  # with msg_n: the plural msgid; params["num"] is the count
 
     def render(self, lang: str) -> str:
-        gettext = gettext_for(lang).gettext
+        translations = gettext_for(lang)
         values = {k: _shown(v, lang) for k, v in self.params.items()}
-        translated = gettext(self.text)
+        if self.plural is not None:
+            translated = translations.ngettext(self.text, self.plural, int(values["num"]))
+        else:
+            translated = translations.gettext(self.text)
         return translated % values if values else translated
 
 
@@ -47,6 +51,13 @@ def _shown(value: Any, lang: str) -> Any:
 
 def msg(text: str, **params: Any) -> Msg:
     return Msg(text, params)
+
+
+def msg_n(singular: str, plural: str, num: int, **params: Any) -> Msg:
+    """A message whose noun follows a count ('1 case was' / '2 cases were'): the
+    language's plural rule picks the form; `%(num)d` in it is the count.
+    Extracted as a plural msgid (server/i18n_tools.py: KEYWORDS)."""
+    return Msg(singular, {"num": num, **params}, plural)
 
 
 class Refused(Exception):
@@ -123,9 +134,8 @@ def clean_text(
 
 
 def masked_note(count: int) -> Msg:
-    return msg(
-        N_(
-            "%(n)s number(s) that looked like a CPR number were masked: never write CPR numbers here."
-        ),
-        n=count,
+    return msg_n(
+        "%(num)d number that looked like a CPR number was masked: never write CPR numbers here.",
+        "%(num)d numbers that looked like a CPR number were masked: never write CPR numbers here.",
+        count,
     )

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from server.engagement import store
-from server.engagement.common import N_, Msg, clean_text, masked_note, msg, refuse
+from server.engagement.common import N_, Msg, clean_text, masked_note, msg_n, refuse
 from server.scripts.schema import ConsultationStep, Script
 from server.store.repo import Repo, new_id, new_join_code, normalise_code
 from server.store.tables import Consultation, ConsultationComment, utcnow
@@ -131,7 +131,11 @@ async def open_consultation(
     notes: list[Msg] = []
     if not RECOMMENDED[0] <= window <= RECOMMENDED[1]:
         notes.append(
-            msg(N_("The window is %(n)s days; a consultation usually runs 1½-2 weeks."), n=window)
+            msg_n(
+                "The window is %(num)d day; a consultation usually runs 1½-2 weeks.",
+                "The window is %(num)d days; a consultation usually runs 1½-2 weeks.",
+                window,
+            )
         )
     return Opened(row, tuple(notes))
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from server.engagement import store
-from server.engagement.common import N_, Msg, clean_text, masked_note, msg, refuse
+from server.engagement.common import N_, Msg, clean_text, masked_note, msg_n, refuse
 from server.engagement.sessions import themes
 from server.engine import SessionState
 from server.store.repo import Repo, new_id
@@ -36,11 +36,10 @@ OUTCOME_NAMES: Mapping[str, str] = {
 def count_note(count: int) -> Msg | None:
     """A reminder when the engagement has fewer than 8 or more than 12 focus areas."""
     if count and not FEWEST <= count <= MOST:
-        return msg(
-            N_(
-                "There are %(n)s focus areas; the process expects 8 to 12. Merge or split themes if you can."
-            ),
-            n=count,
+        return msg_n(
+            "There is %(num)d focus area; the process expects 8 to 12. Merge or split themes if you can.",
+            "There are %(num)d focus areas; the process expects 8 to 12. Merge or split themes if you can.",
+            count,
         )
     return None
 

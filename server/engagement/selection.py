@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, func, select
 
-from server.engagement.common import N_, Msg, clean_text, masked_note, msg, refuse
+from server.engagement.common import N_, Msg, clean_text, masked_note, msg_n, refuse
 from server.store.repo import Repo
 from server.store.tables import Case, utcnow
 
@@ -60,9 +60,10 @@ async def set_selected(
         notes.append(masked_note(cleaned.masked))
     if selected and count > target:
         notes.append(
-            msg(
-                N_("%(n)s cases are selected, more than the %(target)s planned for the meeting."),
-                n=count,
+            msg_n(
+                "%(num)d case is selected, more than the %(target)s planned for the meeting.",
+                "%(num)d cases are selected, more than the %(target)s planned for the meeting.",
+                count,
                 target=target,
             )
         )

@@ -19,6 +19,7 @@ from server.engine.state import Actor, ActorRole
 from server.engine.steps import case_walkthrough as cw
 from server.engine.steps import poll as v
 from server.engine.steps import round as r
+from server.engine.text import storable, unstorable
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 POLL_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -117,6 +118,27 @@ def _payload(data: dict[str, Any]) -> list[str] | dict[str, int]:
     raise BadMessage("The ballot is malformed.")
 
 
+def _all_storable(data: object) -> bool:
+    """Whether every string in the message, keys and nested ones too, can be stored.
+
+    Checked once here for all fields, so no field's text (a card, an option id in
+    a ballot, a deadline) can reach the log with a lone surrogate. No recursion:
+    what json.loads could nest, this walks.
+    """
+    waiting = [data]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, str):
+            if not storable(item):
+                return False
+        elif isinstance(item, dict):
+            waiting.extend(item)
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
+    return True
+
+
 def _index(data: dict[str, Any], key: str) -> int:
     number = _number(data, key)
     if number is None or number != int(number) or not 0 <= number < 10_000:
@@ -145,6 +167,7 @@ def _minutes(data: dict[str, Any]) -> float:
 MESSAGES: dict[str, Kind] = {
     "start_session": Kind(lambda a, d: c.StartSession(actor=a), F),
     "end_session": Kind(lambda a, d: c.EndSession(actor=a), F),
+    "reopen_session": Kind(lambda a, d: c.ReopenSession(actor=a), F),
     "next_step": Kind(lambda a, d: c.NextStep(actor=a, from_step=_opt_id(d, "from_step")), F),
     "previous_step": Kind(
         lambda a, d: c.PreviousStep(actor=a, from_step=_opt_id(d, "from_step")), F
@@ -156,6 +179,9 @@ MESSAGES: dict[str, Kind] = {
     "reset_timer": Kind(lambda a, d: c.ResetTimer(actor=a), F),
     "set_case_owner": Kind(
         lambda a, d: c.SetCaseOwner(actor=a, participant_id=_opt_id(d, "participant_id")), F
+    ),
+    "remove_participant": Kind(
+        lambda a, d: c.RemoveParticipant(actor=a, participant_id=_id(d, "participant_id")), F
     ),
     "next_speaker": Kind(
         lambda a, d: r.NextSpeaker(actor=a, from_speaker=_opt_id(d, "from_speaker")), F
@@ -272,6 +298,8 @@ def parse(raw: str | bytes, actor: Actor, *, voter: Voter | None = None) -> Comm
         raise BadMessage("The message is malformed.") from None
     if not isinstance(data, dict):
         raise BadMessage("The message is malformed.")
+    if not _all_storable(data):
+        raise BadMessage(unstorable().reason)
     name = data.get("type")
     kind = MESSAGES.get(name) if isinstance(name, str) else None
     if kind is None:

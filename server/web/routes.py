@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from server.settings import Settings
 from server.web import ws
+from server.web.assets import Assets
 from server.web.pages import (
     account,
     admin,
@@ -48,6 +48,12 @@ def routes(settings: Settings) -> list[BaseRoute]:
             name="create_session",
         ),
         Route("/facilitator/sessions/{session_id}", facilitator.live_session, name="facilitator"),
+        Route(
+            "/facilitator/sessions/{session_id}/projector/revoke",
+            facilitator.revoke_projector_links,
+            methods=["POST"],
+            name="revoke_projector_links",
+        ),
         # The coordinator page, each session's minutes, their downloads and wording edits.
         *coordinator.routes(),
         # The engagement: timeline, case register, focus areas, consultation (/h/...), plan.
@@ -86,9 +92,6 @@ def routes(settings: Settings) -> list[BaseRoute]:
             name="delete_engagement",
         ),
         WebSocketRoute("/ws/{session_id}/{audience}", ws.endpoint, name="ws"),
-        Mount(
-            "/static",
-            StaticFiles(directory=str(settings.static_dir), check_dir=False),
-            name="static",
-        ),
+        # Compressed once per app, immutable by their ?v= hash (server/web/assets.py).
+        Mount("/static", Assets(settings.static_dir), name="static"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -16,17 +17,34 @@ from server.engine.poll import (
     ProjectorPollView,
     RankedOption,
     ballot_count,
+    deciding_ties_of,
     live_result,
     participant_view,
     projector_view,
     ranked_options,
     runoffs_of,
 )
-from server.engine.state import Card, Participant, SessionState, SessionStatus, TimerStatus
+from server.engine.state import (
+    ActionItem,
+    Card,
+    Decision,
+    Participant,
+    SessionState,
+    SessionStatus,
+    TimerStatus,
+)
 from server.engine.steps import private_time
 from server.engine.steps import round as round_step
 from server.engine.steps.poll import LABEL_MAX
-from server.engine.tally import PollResult, PollRules, PollType
+from server.engine.tally import (
+    PollResult,
+    PollRules,
+    PollType,
+    ResultRow,
+    Tie,
+    cutoff,
+    deciding_ties,
+)
 from server.minutes.charts import PROJECTOR, ChartStyle, bar_chart_svg
 from server.scripts.schema import PollStep, RoundStep, Step
 from server.web.voters import voter_for
@@ -133,8 +151,47 @@ class SessionView:
         return self.s.timer.remaining_at(self.now)
 
     @property
+    def timer_left(self) -> float:
+        """What is left, below zero in overtime: the digits every screen shows."""
+        return self.s.timer.left_at(self.now)
+
+    @property
+    def timer_expired(self) -> bool:
+        return self.s.timer.expired_at(self.now)
+
+    @property
     def has_timer(self) -> bool:
-        return self.s.timer.duration > 0
+        return self.s.timer.is_set
+
+    @property
+    def resumes_at(self) -> dt.datetime | None:
+        """When the timer runs out (now plus what is left): a break's "we start
+        again at", for the wall. None without a timer."""
+        if not self.s.timer.is_set:
+            return None
+        return dt.datetime.fromtimestamp(self.now + self.s.timer.remaining_at(self.now), tz=dt.UTC)
+
+    # -- decisions -------------------------------------------------------------
+
+    @property
+    def decisions_here(self) -> list[Decision]:
+        """The decisions recorded in the current step, oldest first (the wall)."""
+        step = self.s.step
+        if step is None:
+            return []
+        return sorted(
+            (d for d in self.s.decisions if d.step_id == step.id), key=lambda d: d.created_at
+        )
+
+    @property
+    def actions_here(self) -> list[ActionItem]:
+        """The actions agreed in the current step, oldest first (the wall)."""
+        step = self.s.step
+        if step is None:
+            return []
+        return sorted(
+            (a for a in self.s.actions if a.step_id == step.id), key=lambda a: a.created_at
+        )
 
     # -- cards -----------------------------------------------------------------
 
@@ -193,6 +250,17 @@ class SessionView:
     def num(value: float, lang: str) -> str:
         return number_text(value, lang)
 
+    @staticmethod
+    def rank_places(result: PollResult) -> int:
+        """How many place columns a ranking's table needs: down to the deepest
+        place any ballot filled (ballots may rank only some options), at least 1."""
+        return rank_places(result)
+
+    @staticmethod
+    def not_ranked(result: PollResult, row: ResultRow) -> int:
+        """How many ballots left this option out of their ranking."""
+        return max(0, result.ballots - sum(row.positions))
+
     @cached_property
     def step_polls(self) -> list[PollPanel]:
         """The current step's polls, the script's first and then its runoffs (facilitator)."""
@@ -221,7 +289,9 @@ class SessionView:
         final: tuple[RankedOption, ...] = ()
         if poll.runoff_of is not None and poll.status is PollStatus.PUBLISHED:
             final = ranked_options(self.s.polls, main.poll_id)
-        return ProjectorPoll(projector_view(poll), poll.rules, poll.runoff_of is not None, final)
+        return ProjectorPoll(
+            projector_view(poll), poll.rules, poll.runoff_of is not None, final, poll.top_n
+        )
 
     def option_candidates(self, panel: PollPanel) -> list[tuple[str, str, str]]:
         """(source, id, label) the facilitator can add to a draft: the engagement's
@@ -335,10 +405,36 @@ COMPACT_FROM = 7  # options
 PHONE_CHART = ChartStyle(width=340, font_size=17, bar_height=16, row_gap=12, max_label_lines=3)
 
 
+def shown_result(result: PollResult | None, top_n: int | None) -> PollResult | None:
+    """The result as the screens show it: `tied` only on ties that decide
+    something (first place, or the cut-off of the top N). Options that merely
+    share a place keep their shared place number, without the flag."""
+    if result is None:
+        return None
+    deciding = {o for tie in deciding_ties(result, top_n) for o in tie.option_ids}
+    rows = tuple(
+        row
+        if row.tied == (row.option_id in deciding)
+        else dataclasses.replace(row, tied=row.option_id in deciding)
+        for row in result.rows
+    )
+    return dataclasses.replace(result, rows=rows)
+
+
 def polls_of_step(state: SessionState, step_id: str) -> list[PollState]:
     """A step's polls in the order they were made: the script's, then runoffs."""
     found = [p for p in state.polls.values() if p.step_id == step_id]
     return sorted(found, key=lambda p: (len(p.poll_id), p.poll_id))
+
+
+def rank_places(result: PollResult) -> int:
+    """The deepest place any ballot of a ranking filled (at least 1)."""
+    deepest = 0
+    for row in result.rows:
+        used = [i for i, n in enumerate(row.positions) if n]
+        if used:
+            deepest = max(deepest, used[-1] + 1)
+    return max(1, deepest)
 
 
 def number_text(value: float, lang: str) -> str:
@@ -385,8 +481,14 @@ class PollPanel:
 
     @property
     def live(self) -> PollResult | None:
-        """The count so far while open (facilitator only), the stored count after."""
-        return live_result(self.poll)
+        """The count so far while open (facilitator only), the stored count after;
+        ties flagged only where they decide something."""
+        return shown_result(live_result(self.poll), self.poll.top_n)
+
+    @property
+    def result(self) -> PollResult | None:
+        """The stored count (once closed), ties flagged where they decide something."""
+        return shown_result(self.poll.result, self.poll.top_n)
 
     @property
     def voters(self) -> tuple[str, ...]:
@@ -402,13 +504,27 @@ class PollPanel:
         return self.poll.status is PollStatus.CLOSED and not self.runoffs
 
     @property
-    def tied_tiers(self) -> list[tuple[str, ...]]:
-        """Tied groups of the counted result that no runoff has been started for."""
-        result = self.poll.result
-        if result is None:
-            return []
+    def ties(self) -> list[Tie]:
+        """Ties of the counted result that decide something (first place, the
+        cut-off of the top N) and that no runoff has been started for."""
         started = {frozenset(r.option_ids) for r in self.runoffs}
-        return [t for t in result.tiers() if len(t) > 1 and frozenset(t) not in started]
+        return [t for t in deciding_ties_of(self.poll) if frozenset(t.option_ids) not in started]
+
+    @property
+    def top_n(self) -> int | None:
+        return self.poll.top_n
+
+    @property
+    def unfilled(self) -> int:
+        """Places of the top N that nobody's votes reached (no runoff for those)."""
+        result, top = self.poll.result, self.poll.top_n
+        return 0 if result is None or top is None else cutoff(result, top).unfilled
+
+    @property
+    def voted_options(self) -> int:
+        """How many options got any votes at all."""
+        result = self.poll.result
+        return 0 if result is None else sum(1 for row in result.rows if row.voted)
 
     @property
     def ranked(self) -> tuple[RankedOption, ...]:
@@ -431,9 +547,15 @@ class ProjectorPoll:
     rules: PollRules
     runoff: bool
     final: tuple[RankedOption, ...] = ()  # the whole order once a runoff settled a tie
+    top_n: int | None = None
+
+    @property
+    def result(self) -> PollResult | None:
+        """The published result, ties flagged only where they decide something."""
+        return shown_result(self.view.result, self.top_n)
 
     def chart(self, lang: str, tied: str, empty: str) -> Markup | None:
-        result = self.view.result
+        result = self.result
         if result is None:
             return None
         return result_chart(
@@ -492,15 +614,24 @@ class MyPoll:
 
     @property
     def ranked_positions(self) -> int:
-        """How many places count in a ranking (all, or the top k)."""
+        """How many places count in a ranking (all, or the top k): the most
+        options one ballot may rank."""
         return self.rules.rank_positions(len(self.options))
 
     @property
-    def rank_order(self) -> tuple[tuple[str, str], ...]:
-        """Options in this voter's order: their ranking first, then the rest."""
-        mine = [(o, self.label(o)) for o in self.chosen if o in dict(self.options)]
-        rest = [(o, label) for o, label in self.options if o not in self.chosen]
-        return (*mine, *rest)
+    def ranked(self) -> tuple[tuple[int, str, str], ...]:
+        """(place in the script, id, label) of this voter's saved ranking, best
+        first: empty until they rank something (never the script's order, which
+        would count as their vote)."""
+        where = {o: (i, label) for i, (o, label) in enumerate(self.options)}
+        return tuple((where[o][0], o, where[o][1]) for o in self.chosen if o in where)
+
+    @property
+    def unranked(self) -> tuple[tuple[int, str, str], ...]:
+        """(place in the script, id, label) of the options not in this voter's ranking."""
+        return tuple(
+            (i, o, label) for i, (o, label) in enumerate(self.options) if o not in self.chosen
+        )
 
     @property
     def scale(self) -> tuple[int, ...]:
@@ -545,7 +676,7 @@ def my_poll(poll: PollState, view: ParticipantPollView) -> MyPoll:
         numbers=numbers,
         can_vote=view.can_vote,
         dots_left=view.dots_left,
-        result=view.result,
+        result=shown_result(view.result, poll.top_n),
     )
 
 

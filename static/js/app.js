@@ -36,9 +36,16 @@
   }
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // The same text as the server's `mmss` filter (server/web/templating.py):
+  // "09:58", "1:59:58" from an hour up, "−00:12" in overtime; rounded half up.
   function mmss(seconds) {
-    seconds = Math.max(0, Math.round(seconds));
-    return pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60);
+    var whole = Math.floor(seconds + 0.5);
+    if (!isFinite(whole)) whole = 0;
+    var sign = whole < 0 ? "\u2212" : "";
+    whole = Math.abs(whole);
+    var hours = Math.floor(whole / 3600), minutes = Math.floor(whole % 3600 / 60);
+    var clock = pad(minutes) + ":" + pad(whole % 60);
+    return sign + (hours ? hours + ":" + clock : clock);
   }
 
   function tick() {
@@ -97,6 +104,7 @@
     }
     var idField = form.getAttribute && form.getAttribute("data-new-id");
     if (idField && params && !params[idField]) { params[idField] = randomId(); }
+    if (params && params.type === "add_card" && params.card_id) waitForCard(params);
     delete evt.detail.headers; // screens need no htmx headers; keeps messages small
     evt.detail.headers = null;
     var clear = form.getAttribute && form.getAttribute("data-clear");
@@ -126,7 +134,7 @@
     liveSocket = evt.detail.event && evt.detail.event.target;
     liveWrapper = evt.detail.socketWrapper || null;
     setConn("online");
-    if (liveWrapper) resendBallots(liveWrapper);
+    if (liveWrapper) { resendBallots(liveWrapper); resendCards(liveWrapper); }
   });
   function lost(evt) {
     var e = evt.detail && (evt.detail.event || evt.detail.error);
@@ -157,6 +165,119 @@
     }
   });
 
+  // -- a phone's own cards (templates/participant/_me.html) -------------------
+  // A card is shown in the phone's list as waiting from the moment it is sent
+  // (offline, htmx keeps it in its queue; into a connection that has just died,
+  // it would be lost) until a reply names its id (the flash's data-ack): then
+  // it is saved, or refused and its text goes back into the box. What still
+  // waits goes again, same id, when a connection opens; the engine keeps a
+  // card id once. The list is re-rendered by the server with every change of
+  // this phone's part, so the waiting cards are put back after each message.
+  var waitingCards = {}, waitingOrder = []; // card id -> the add_card message
+  var justSaved = {}; // card id -> true until its saved mark has been shown
+
+  function cardList() { return document.getElementById("m-cards"); }
+  function cardState(li, state) {
+    var list = cardList();
+    var mark = li.querySelector(".card-state");
+    if (!mark) {
+      mark = document.createElement("span");
+      mark.className = "card-state";
+      li.insertBefore(mark, li.querySelector("button")); // before "Withdraw"; or last
+    }
+    li.setAttribute("data-state", state);
+    mark.textContent = (list && list.getAttribute("data-text-" + state)) || "";
+  }
+  function cardItem(id) {
+    var list = cardList();
+    var items = list ? list.querySelectorAll("[data-card]") : [];
+    for (var i = 0; i < items.length; i++) if (items[i].getAttribute("data-card") === id) return items[i];
+    return null;
+  }
+  function showWaitingCards() {
+    var list = cardList();
+    if (!list) return;
+    var order = waitingOrder.slice(); // cardSaved takes an id out of waitingOrder
+    for (var i = 0; i < order.length; i++) {
+      var id = order[i], message = waitingCards[id];
+      if (!message) continue;
+      var li = cardItem(id);
+      if (li && !li.classList.contains("is-waiting")) { cardSaved(id); continue; } // the server has it
+      if (!li) {
+        li = document.createElement("li");
+        li.className = "card is-waiting";
+        li.setAttribute("data-card", id);
+        li.appendChild(document.createTextNode(String(message.text).trim() + " "));
+        list.appendChild(li);
+        cardState(li, "waiting");
+      }
+      list.hidden = false;
+      var heading = document.getElementById("m-cards-h");
+      if (heading) heading.hidden = false;
+    }
+    for (var saved in justSaved) {
+      var item = cardItem(saved);
+      if (item && !item.classList.contains("is-waiting")) {
+        delete justSaved[saved];
+        cardState(item, "saved");
+        fadeMark(item);
+      }
+    }
+  }
+  function fadeMark(li) {
+    setTimeout(function () {
+      var mark = li.querySelector(".card-state");
+      if (li.isConnected && li.getAttribute("data-state") === "saved" && mark) {
+        li.removeChild(mark);
+        li.removeAttribute("data-state");
+      }
+    }, 4000);
+  }
+  function forget(id) {
+    delete waitingCards[id];
+    waitingOrder = waitingOrder.filter(function (other) { return other !== id; });
+  }
+  function cardSaved(id) {
+    forget(id);
+    var li = cardItem(id);
+    if (li && !li.classList.contains("is-waiting")) { cardState(li, "saved"); fadeMark(li); }
+    else {
+      justSaved[id] = true; // the list with it follows the reply
+      if (li) cardState(li, "saved");
+    }
+  }
+  function cardRefused(id) {
+    var message = waitingCards[id];
+    forget(id);
+    var li = cardItem(id);
+    if (li) cardState(li, "refused");
+    var field = document.querySelector(".card-form [name='text']");
+    if (message && field && !field.value) field.value = message.text;
+  }
+  function waitForCard(params) {
+    var message = Object.assign({}, params);
+    if (!waitingCards[message.card_id]) waitingOrder.push(message.card_id);
+    waitingCards[message.card_id] = message;
+    showWaitingCards();
+  }
+  function resendCards(socketWrapper) {
+    var queued = "", i;
+    for (i = 0; socketWrapper.queue && i < socketWrapper.queue.length; i++) queued += socketWrapper.queue[i].message;
+    for (i = 0; i < waitingOrder.length; i++) {
+      var message = waitingCards[waitingOrder[i]];
+      if (message && queued.indexOf(message.card_id) < 0) socketWrapper.send(JSON.stringify(message));
+    }
+  }
+  document.addEventListener("htmx:wsAfterMessage", function () {
+    // Before the ballots' handler, which takes the data-ack away.
+    var flash = document.getElementById("flash");
+    var ack = flash && flash.textContent.trim() && flash.getAttribute("data-ack");
+    if (ack && waitingCards[ack]) {
+      if (flash.classList.contains("flash-error")) cardRefused(ack); else cardSaved(ack);
+    }
+    showWaitingCards();
+  });
+
   // -- ballots (templates/participant/_poll.html) ------------------------------
   // The phone keeps the ballot in the form until it is sent; "saved" is shown
   // only when the server's reply says so (the fragment comes back with the
@@ -174,8 +295,9 @@
       return out;
     }
     if (kind === "rank") {
+      // Only what the voter ranked, best first; the unranked options are not sent.
       out = [];
-      rows = form.querySelectorAll(".rank-row");
+      rows = form.querySelectorAll(".rank-list .rank-row");
       var k = ints(form.querySelector(".rank-list"), "data-positions") || rows.length;
       for (i = 0; i < rows.length && i < k; i++) out.push(rows[i].getAttribute("data-option"));
       return out;
@@ -257,33 +379,96 @@
     return true;
   }
 
-  function refreshRank(form) {
-    var list = form.querySelector(".rank-list");
-    var rows = list.querySelectorAll(".rank-row");
-    var k = ints(list, "data-positions") || rows.length;
-    for (var i = 0; i < rows.length; i++) {
-      var counted = i < k;
-      rows[i].classList.toggle("is-unranked", !counted);
-      rows[i].querySelector(".rank-pos").textContent = counted ? String(i + 1) : "\u2013";
-      rows[i].querySelector("[data-move='-1']").disabled = i === 0;
-      rows[i].querySelector("[data-move='1']").disabled = i === rows.length - 1;
-    }
+  // A ranking starts empty: "Rank" (or a tap on the option) puts an option last
+  // in "Your ranking", "To the top" first, the arrows one step, "Remove" back
+  // among the unranked (at its place in the script). Buttons only: no drag,
+  // so a keyboard, a screen reader and one thumb all do it the same way.
+  function rankLimit(list, pool) {
+    return ints(list, "data-positions") ||
+      list.querySelectorAll(".rank-row").length + pool.querySelectorAll(".rank-row").length;
   }
 
-  function moveRank(form, row, delta, button) {
-    var list = row.parentNode;
-    if (delta < 0 && row.previousElementSibling) {
+  function showIf(box, selector, on) {
+    var el = box.querySelector(selector);
+    if (el) el.hidden = !on;
+  }
+
+  function refreshRank(form) {
+    var box = form.querySelector(".rank");
+    var list = box.querySelector(".rank-list"), pool = box.querySelector(".rank-pool");
+    var rows = list.querySelectorAll(".rank-row"), spare = pool.querySelectorAll(".rank-row");
+    var k = rankLimit(list, pool), i;
+    for (i = 0; i < rows.length; i++) {
+      rows[i].querySelector(".rank-pos").textContent = String(i + 1);
+      rows[i].querySelector("[data-rank='top']").disabled = i === 0;
+      rows[i].querySelector("[data-rank='up']").disabled = i === 0;
+      rows[i].querySelector("[data-rank='down']").disabled = i === rows.length - 1;
+    }
+    for (i = 0; i < spare.length; i++) {
+      spare[i].querySelector(".rank-pos").textContent = "";
+      spare[i].querySelector("[data-rank='add']").disabled = rows.length >= k;
+    }
+    box.querySelector("[data-rank-count]").textContent = String(rows.length);
+    box.querySelector("[data-pool-count]").textContent = String(spare.length);
+    showIf(box, ".rank-empty", rows.length === 0);
+    showIf(box, ".rank-full", rows.length >= k && spare.length > 0);
+    showIf(box, ".rank-all", spare.length === 0);
+    var send = form.querySelector(".ballot-send");
+    if (send) send.disabled = rows.length === 0; // an empty ranking is no vote
+  }
+
+  function backInPool(pool, row) {
+    var index = ints(row, "data-index"), rows = pool.querySelectorAll(".rank-row");
+    for (var i = 0; i < rows.length; i++) {
+      if (ints(rows[i], "data-index") > index) { pool.insertBefore(row, rows[i]); return; }
+    }
+    pool.appendChild(row);
+  }
+
+  function firstEnabled(row, names) {
+    for (var i = 0; i < names.length; i++) {
+      var b = row && row.querySelector("[data-rank='" + names[i] + "']");
+      if (b && !b.disabled) return b;
+    }
+    return null;
+  }
+
+  function rankAction(form, row, action, button, evt) {
+    var box = form.querySelector(".rank");
+    var list = box.querySelector(".rank-list"), pool = box.querySelector(".rank-pool");
+    var ranked = row.parentNode === list;
+    var neighbour = row.nextElementSibling || row.previousElementSibling;
+    var focus = null;
+    if (action === "add") {
+      if (ranked || list.querySelectorAll(".rank-row").length >= rankLimit(list, pool)) return false;
+      list.appendChild(row);
+    } else if (!ranked) {
+      return false;
+    } else if (action === "top" && row.previousElementSibling) {
+      list.insertBefore(row, list.firstElementChild);
+    } else if (action === "up" && row.previousElementSibling) {
       list.insertBefore(row, row.previousElementSibling);
-    } else if (delta > 0 && row.nextElementSibling) {
+    } else if (action === "down" && row.nextElementSibling) {
       list.insertBefore(row.nextElementSibling, row);
+    } else if (action === "remove") {
+      backInPool(pool, row);
     } else {
       return false;
     }
     refreshRank(form);
-    // Keep the thumb where it is: on the same button of the moved option, or
-    // on its other button once this one is disabled at the top or the bottom.
-    var other = row.querySelector("[data-move='" + (-delta) + "']");
-    (button.disabled ? other : button).focus();
+    // Focus stays where the hand is: on the next option of the list it left
+    // (rank one after another, remove one after another), or on the moved row.
+    if (action === "add") focus = firstEnabled(neighbour, ["add"]) || firstEnabled(row, ["top", "down", "remove"]);
+    else if (action === "remove") focus = firstEnabled(neighbour, ["remove"]) || firstEnabled(row, ["add"]);
+    else focus = button && !button.disabled ? button : firstEnabled(row, ["up", "down", "top", "remove"]);
+    // A tap (detail > 0) must not scroll the page to the focus; a keyboard may.
+    if (focus) focus.focus({ preventScroll: !!(evt && evt.detail) });
+    var label = (row.querySelector(".rank-label") || row).textContent.trim();
+    var rows = list.querySelectorAll(".rank-row"), place = 0;
+    for (var i = 0; i < rows.length; i++) if (rows[i] === row) place = i + 1;
+    var say = place ? box.getAttribute("data-text-placed") : box.getAttribute("data-text-removed");
+    // (replace with a function: a "$&" in a label is text, not a pattern)
+    announce((say || "").replace("{n}", String(place)).replace("{option}", function () { return label; }));
     return true;
   }
 
@@ -296,14 +481,24 @@
   }
 
   document.addEventListener("click", function (evt) {
-    var button = evt.target.closest ? evt.target.closest("[data-dot], [data-move]") : null;
-    var form = button && button.closest("form[data-ballot]");
+    if (!evt.target.closest) return;
+    var button = evt.target.closest("[data-dot], [data-rank]");
+    // A tap anywhere on an unranked option ranks it, not only on its button.
+    var spare = button ? null : evt.target.closest(".rank-pool .rank-row");
+    var form = (button || spare) && (button || spare).closest("form[data-ballot]");
     if (!form) return;
     evt.preventDefault();
-    var moved = button.hasAttribute("data-dot")
-      ? moveDot(form, button.closest(".dot-row"), parseInt(button.getAttribute("data-dot"), 10))
-      : moveRank(form, button.closest(".rank-row"), parseInt(button.getAttribute("data-move"), 10), button);
-    if (moved) ballotState(form, "unsaved");
+    var moved;
+    if (spare) {
+      moved = rankAction(form, spare, "add", null, evt);
+    } else if (button.hasAttribute("data-dot")) {
+      moved = moveDot(form, button.closest(".dot-row"), parseInt(button.getAttribute("data-dot"), 10));
+    } else {
+      moved = rankAction(form, button.closest(".rank-row"), button.getAttribute("data-rank"), button, evt);
+    }
+    if (!moved) return;
+    var empty = form.querySelector(".rank-list") && !form.querySelector(".rank-list .rank-row");
+    ballotState(form, empty ? "empty" : "unsaved");
   });
 
   document.addEventListener("change", function (evt) {
@@ -404,6 +599,28 @@
         .catch(function () {});
     }, 2000);
   }
+
+  // A copy button (data-copy="<id of the text>"): puts the text on the clipboard
+  // and says so on the button; where the clipboard is not allowed it selects the
+  // text, so Ctrl+C copies it.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest("[data-copy]");
+    if (!btn) return;
+    var field = document.getElementById(btn.getAttribute("data-copy"));
+    if (!field) return;
+    var text = field.value !== undefined ? field.value : field.textContent;
+    function done() {
+      var label = btn.getAttribute("data-copied");
+      if (label) { btn.textContent = label; }
+      btn.setAttribute("data-done", "");
+    }
+    function select() { if (field.select) { field.focus(); field.select(); } }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, select);
+    } else {
+      select();
+    }
+  });
 
   function wake() {
     if (navigator.wakeLock && document.visibilityState === "visible" && document.querySelector(".live")) {

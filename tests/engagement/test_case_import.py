@@ -84,7 +84,7 @@ def test_cpr_numbers_in_any_text_field_are_masked_with_a_note_per_row() -> None:
     for value in (second.cover, second.summary, second.learning_question):
         assert not find_cpr(value) and "[CPR fjernet]" in value
     assert texts(result.notes) == [
-        "Row 3 (Sag 2): 3 CPR number(s) masked in Cover, Summary, Learning question."
+        "Row 3 (Sag 2): 3 CPR numbers masked in Cover, Summary, Learning question."
     ]
 
 

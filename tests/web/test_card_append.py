@@ -134,7 +134,7 @@ def test_the_wall_lists_hold_their_cards_with_nothing_between() -> None:
     for pid in PEOPLE:
         run.ok(c.AddCard(actor=Actor(ActorRole.PARTICIPANT, pid), card_id=f"w-{pid}", text=pid))
     wall = whole(run.state, "projector")["p-stage"]
-    listed = re.search(r'<ul class="cards cards-big" id="wall-loose">(.*?)</ul>', wall, re.S)
+    listed = re.search(r'<ul class="cards cards-big"[^>]* id="wall-loose">(.*?)</ul>', wall, re.S)
     assert listed is not None and re.fullmatch(r"(<li [^>]*>[^<]*</li>)+", listed.group(1))
     admin = whole(run.state, "facilitator")["f-stage"]
     listed = re.search(r'<ul class="cards cards-admin" id="f-cards">(.*?)</ul>', admin, re.S)

@@ -216,7 +216,7 @@ def test_a_whole_engagement_from_kick_off_to_status_note(
         f"/h/{link.group(1)}/comments",
         {"focus_area_id": areas[1].id, "text": "Som i sagen om 010203-1234 skal barnet høres."},
     )
-    assert "looked like a CPR number were masked" in r.text
+    assert "1 number that looked like a CPR number was masked" in r.text
     r = fac.get(consultation_url)
     assert "Skabelonen skal være kort." in r.text and "Modtagelsen" in r.text
     assert "010203-1234" not in r.text and "[CPR fjernet]" in r.text
@@ -390,7 +390,7 @@ def test_a_cpr_number_in_an_import_is_masked_with_a_note_for_its_row(world: Worl
     r = import_text(world, text)
     assert r.status_code == 200
     assert "2 cases were imported." in r.text
-    assert "Row 3 (Sag 2): 2 CPR number(s) masked in Cover, Summary." in r.text
+    assert "Row 3 (Sag 2): 2 CPR numbers masked in Cover, Summary." in r.text
     cases = run(world, store.cases_of, world.services.repo, world.engagement_id)
     stored = next(c for c in cases if c.label == "Sag 2")
     assert "0102031234" not in stored.cover and "[CPR fjernet]" in stored.cover

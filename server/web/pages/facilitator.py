@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.i18n import LANGUAGES
+from server.privacy.audit import record
 from server.store.tables import Session, User
 from server.web.auth import Perm, csrf_ok, current_user, permitted, requires, services
 from server.web.pages.common import error, page, redirect
@@ -82,10 +83,33 @@ async def live_session(request: Request, user: User) -> Response:
     if row is None or live is None or room is None:
         return await error(request, 404, "That session does not exist.")
     ctx = context(live.state, room, time.time())
+    key = svc.projector_key(row.id, row.projector_generation)
     return await page(
         request,
         "facilitator/session.html",
         lang=room.lang,
-        projector_url=f"/projector/{row.id}?key={svc.projector_key(row.id)}",
+        projector_url=f"/projector/{row.id}?key={key}",
+        projector_revoked=request.query_params.get("projector") == "revoked",
         **ctx,
     )
+
+
+@requires(Perm.RUN)
+async def revoke_projector_links(request: Request, user: User) -> Response:
+    """Every projector link of this session stops working, and open projectors close.
+
+    For a link that went where it should not (a forwarded mail, a screen left on
+    in another room). The facilitator's own "Open projector" then gives a new one.
+    """
+    svc = services(request)
+    row = await session_for(request, user)
+    if row is None or await svc.revoke_projector_links(row.id) is None:
+        return await error(request, 404, "That session does not exist.")
+    await record(
+        svc.repo,
+        "projector.revoke",
+        f"session:{row.id}",
+        user=user,
+        engagement_id=row.engagement_id,
+    )
+    return redirect(f"/facilitator/sessions/{row.id}?projector=revoked")
