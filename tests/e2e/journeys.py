@@ -61,3 +61,21 @@ def join_phones(browser: Browser, demo: DemoServer, names: list[str]) -> list[Pa
         expect(phone.locator("#m-stage")).to_be_visible(timeout=20_000)
         expect(phone.locator(".conn")).to_have_attribute("data-state", "online")
     return phones
+
+
+def start_timer_as_the_buttons_do(fac: Page, minutes: float) -> None:
+    """Start a timer of any length the way the timer buttons send it: a button
+    with ws-send, added to the controls and clicked in the same script (a
+    re-render of the controls may replace it a moment later)."""
+    fac.evaluate(
+        """(minutes) => {
+            const b = document.createElement('button');
+            b.textContent = 'timer';
+            b.setAttribute('ws-send', '');
+            b.setAttribute('hx-vals', JSON.stringify({type: 'start_timer', minutes}));
+            document.querySelector('.timer-controls').append(b);
+            htmx.process(b);
+            b.click();
+        }""",
+        minutes,
+    )

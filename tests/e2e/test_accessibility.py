@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.a11y import ROOT, check, report, require_axe
 from tests.e2e.conftest import DemoServer
-from tests.e2e.journeys import LAPTOP, PHONE, PROJECTOR, login
+from tests.e2e.journeys import LAPTOP, PHONE, PROJECTOR, login, start_timer_as_the_buttons_do
 
 pytestmark = pytest.mark.browser
 
@@ -495,18 +495,7 @@ def test_the_facilitator_drives_by_keyboard_and_screen_readers_hear_it(
     expect(fac.locator(more)).to_be_focused()
     # A timer that runs out (six seconds, the shortest the server takes, set the way
     # the buttons send it): every screen hears that the time is up.
-    fac.evaluate(
-        """() => {
-            const b = document.createElement('button');
-            b.id = 'short-timer';
-            b.setAttribute('ws-send', '');
-            b.setAttribute('hx-vals', '{"type": "start_timer", "minutes": 0.1}');
-            b.textContent = 'kort';
-            document.querySelector('.timer-controls').append(b);
-            htmx.process(b);
-            b.click();  // at once: a re-render of the controls may replace the button
-        }"""
-    )
+    start_timer_as_the_buttons_do(fac, 0.1)
     # 00:00 for about a second, then overtime (−00:01, ...)
     expect(fac.locator("#timer .timer-digits")).to_have_text(
         re.compile("^(00:00|−00:\\d\\d)$"), timeout=10_000

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import DemoServer, shot
-from tests.e2e.journeys import LAPTOP, PROJECTOR, join_phone, login
+from tests.e2e.journeys import LAPTOP, PROJECTOR, join_phone, login, start_timer_as_the_buttons_do
 
 pytestmark = pytest.mark.browser
 
@@ -112,18 +112,7 @@ def test_kvifa_round_listener_timer_decision_and_journal_note(
         expect(screen.locator("#timer")).not_to_have_class(re.compile(r"\bis-expired\b"))
     # A long timer counts down in hours ("1:59:58", not "119:58") as it ticks; set
     # the way the buttons send it (the server takes up to 600 minutes).
-    fac.evaluate(
-        """() => {
-            const b = document.createElement('button');
-            b.id = 'long-timer';
-            b.setAttribute('ws-send', '');
-            b.setAttribute('hx-vals', '{"type": "start_timer", "minutes": 120}');
-            b.textContent = 'lang';
-            document.querySelector('.timer-controls').append(b);
-            htmx.process(b);
-            b.click();  // at once: a re-render of the controls may replace the button
-        }"""
-    )
+    start_timer_as_the_buttons_do(fac, 120)
     for screen in screens:
         expect(screen.locator("#timer .timer-digits")).to_have_text(re.compile(r"^1:59:5\d$"))
 
