@@ -273,8 +273,9 @@ async def delete_engagement(engine: AsyncEngine, engagement_id: str) -> Deleted 
 
 
 # Audit entries name a participant by what they typed as their name (admitted
-# to or refused from a case meeting): the entry stays, the name goes with the engagement.
-_NAMED_IN_AUDIT = ("participant.admit", "participant.deny")
+# to, refused from or removed from a session): the entry stays, the name goes
+# with the engagement.
+_NAMED_IN_AUDIT = ("participant.admit", "participant.deny", "participant.remove")
 _FORGOTTEN = "participant:…"
 
 

@@ -204,7 +204,7 @@ async def endpoint(ws: WebSocket) -> None:
     try:
         if audience == "projector" and carries_cases(live.state):
             # Streaming a case wall is reading case material: audited as such.
-            await _audit_case_wall(ws, svc, session_id)
+            await _audit(ws, svc, session_id, "cases.read", "projector", "projector link")
         svc.broadcaster.snapshot(client, live.state)
         await _read(ws, svc, live, actor, client, room.lang)
     finally:
@@ -217,15 +217,18 @@ async def endpoint(ws: WebSocket) -> None:
                 await writer
 
 
-async def _audit_case_wall(ws: WebSocket, svc: Services, session_id: str) -> None:
+async def _audit(
+    ws: WebSocket, svc: Services, session_id: str, action: str, target: str, anonymous: str
+) -> None:
+    """An audit entry for this screen's session, by its login (else `anonymous`)."""
     user = await current_user(ws)
     row = await svc.repo.session(session_id)
     await record(
         svc.repo,
-        "cases.read",
-        f"session:{session_id} projector",
+        action,
+        f"session:{session_id} {target}",
         user=user,
-        actor="" if user else "projector link",
+        actor="" if user else anonymous,
         engagement_id=row.engagement_id if row else None,
     )
 
@@ -350,16 +353,8 @@ async def _removed(
     the name they gave, as for admissions; an anonymous phone by its id), and their
     phones here close now (on other workers at the next sweep)."""
     try:
-        user = await current_user(ws)
-        row = await svc.repo.session(session_id)
-        await record(
-            svc.repo,
-            "participant.remove",
-            f"session:{session_id} participant:{name or participant_id}",
-            user=user,
-            actor="" if user else actor.id,
-            engagement_id=row.engagement_id if row else None,
-        )
+        target = f"participant:{name or participant_id}"
+        await _audit(ws, svc, session_id, "participant.remove", target, actor.id)
     finally:
         svc.screens.close_participant(session_id, participant_id)
 

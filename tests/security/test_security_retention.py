@@ -396,16 +396,19 @@ def test_names_in_audit_entries_go_with_the_engagement(client: TestClient, peopl
     svc, eid = people.services, people.engagement_id
 
     async def admitted() -> None:
-        await record(
-            svc.repo,
-            "participant.admit",
-            "session:s1 participant:Hanne Sagsbehandler",
-            user=people.users["facilitator"],
-            engagement_id=eid,
-        )
+        for action in ("participant.admit", "participant.remove"):
+            await record(
+                svc.repo,
+                action,
+                "session:s1 participant:Hanne Sagsbehandler",
+                user=people.users["facilitator"],
+                engagement_id=eid,
+            )
 
     _run(client, admitted)
     deleted = _run(client, retention.delete_engagement, svc.engine, eid)
     assert isinstance(deleted, retention.Deleted)
-    (entry,) = [a for a in audit_rows(client, people) if a.action == "participant.admit"]
-    assert entry.target == "session:s1 participant:…" and entry.engagement_id == eid
+    named = [a for a in audit_rows(client, people) if a.action.startswith("participant.")]
+    assert len(named) == 2
+    for entry in named:
+        assert entry.target == "session:s1 participant:…" and entry.engagement_id == eid
